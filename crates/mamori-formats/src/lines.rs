@@ -1,0 +1,206 @@
+//! A streaming line reader that knows each line's number and byte offset.
+
+use std::io::{self, BufRead, Read};
+
+use crate::record::{BadRecord, Item, ParseContext};
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// One line of input.
+pub(crate) struct Line {
+    /// 1-based line number.
+    pub number: u64,
+    /// Byte offset of the line's first byte (after a leading BOM on line 1).
+    pub offset: u64,
+    /// The bytes, line ending included.
+    pub raw: Vec<u8>,
+    /// The line was longer than the reader's limit; `raw` holds its start.
+    pub too_long: bool,
+}
+
+impl Line {
+    /// The line without its `\n` or `\r\n`.
+    pub fn content(&self) -> &[u8] {
+        let s = self.raw.strip_suffix(b"\n").unwrap_or(&self.raw);
+        s.strip_suffix(b"\r").unwrap_or(s)
+    }
+
+    /// True when the line holds only whitespace.
+    pub fn is_blank(&self) -> bool {
+        self.raw.iter().all(u8::is_ascii_whitespace)
+    }
+}
+
+/// Reading stopped on an I/O error.
+pub(crate) struct ReadFailure {
+    /// The line being read.
+    pub line: u64,
+    /// Bytes of (decompressed) input read before the error.
+    pub offset: u64,
+    /// What had been read of the line.
+    pub partial: Vec<u8>,
+    /// The error.
+    pub error: io::Error,
+}
+
+impl ReadFailure {
+    /// The failure as a bad record: `read error: …` at the place reached.
+    pub fn into_item(self, ctx: &ParseContext) -> Item {
+        Item::Bad(BadRecord::new(
+            ctx.location(Some(self.line), None, Some(self.offset)),
+            format!("read error: {}", self.error),
+            &self.partial,
+        ))
+    }
+}
+
+/// Lines of a stream, with positions. After an error it yields nothing more.
+pub(crate) struct LineReader {
+    inner: Box<dyn BufRead + Send>,
+    max_line: usize,
+    line: u64,
+    offset: u64,
+    finished: bool,
+}
+
+impl LineReader {
+    /// Read `inner`, cutting lines longer than `max_line` bytes.
+    pub fn new(inner: Box<dyn BufRead + Send>, max_line: usize) -> Self {
+        LineReader {
+            inner,
+            max_line,
+            line: 0,
+            offset: 0,
+            finished: false,
+        }
+    }
+
+    /// The next line, `None` at the end.
+    pub fn next_line(&mut self) -> Option<Result<Line, ReadFailure>> {
+        if self.finished {
+            return None;
+        }
+        let mut raw = Vec::new();
+        let number = self.line + 1;
+        let limit = self.max_line as u64;
+        if let Err(error) = (&mut self.inner).take(limit).read_until(b'\n', &mut raw) {
+            return Some(Err(self.fail(number, raw, error)));
+        }
+        if raw.is_empty() {
+            self.finished = true;
+            return None;
+        }
+        let mut offset = self.offset;
+        self.offset += raw.len() as u64;
+        self.line = number;
+        if number == 1 && raw.starts_with(BOM) {
+            raw.drain(..BOM.len());
+            offset += BOM.len() as u64;
+        }
+        let too_long = raw.len() as u64 >= limit && !raw.ends_with(b"\n");
+        if too_long && let Err(error) = self.skip_rest_of_line() {
+            return Some(Err(self.fail(number, Vec::new(), error)));
+        }
+        Some(Ok(Line {
+            number,
+            offset,
+            raw,
+            too_long,
+        }))
+    }
+
+    /// Everything left, appended to `buf`. On error, `buf` keeps what was read.
+    pub fn read_rest(&mut self, buf: &mut Vec<u8>, limit: u64) -> Result<(), ReadFailure> {
+        if self.finished {
+            return Ok(());
+        }
+        let before = buf.len();
+        let result = (&mut self.inner).take(limit).read_to_end(buf);
+        let added = &buf[before..];
+        let newlines = added.iter().filter(|&&b| b == b'\n').count() as u64;
+        let line = self.line + 1 + newlines;
+        let partial_start = added.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let partial = added[partial_start..].to_vec();
+        self.offset += added.len() as u64;
+        self.line += newlines;
+        self.finished = true;
+        result.map(drop).map_err(|error| ReadFailure {
+            line,
+            offset: self.offset,
+            partial,
+            error,
+        })
+    }
+
+    fn skip_rest_of_line(&mut self) -> io::Result<()> {
+        loop {
+            let buf = self.inner.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(());
+            }
+            let (n, done) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            self.inner.consume(n);
+            self.offset += n as u64;
+            if done {
+                return Ok(());
+            }
+        }
+    }
+
+    fn fail(&mut self, line: u64, partial: Vec<u8>, error: io::Error) -> ReadFailure {
+        self.finished = true;
+        self.offset += partial.len() as u64;
+        ReadFailure {
+            line,
+            offset: self.offset,
+            partial,
+            error,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn reader(data: &[u8], max: usize) -> LineReader {
+        LineReader::new(Box::new(Cursor::new(data.to_vec())), max)
+    }
+
+    #[test]
+    fn numbers_offsets_and_crlf() {
+        let mut r = reader(b"\xEF\xBB\xBFab\r\n\ncd", 100);
+        let l = r.next_line().unwrap().ok().unwrap();
+        assert_eq!((l.number, l.offset, l.content()), (1, 3, &b"ab"[..]));
+        let l = r.next_line().unwrap().ok().unwrap();
+        assert_eq!((l.number, l.offset), (2, 7));
+        assert!(l.is_blank());
+        let l = r.next_line().unwrap().ok().unwrap();
+        assert_eq!((l.number, l.offset, l.content()), (3, 8, &b"cd"[..]));
+        assert!(r.next_line().is_none());
+    }
+
+    #[test]
+    fn long_lines_are_cut() {
+        let mut r = reader(b"abcdefgh\nxy\n", 4);
+        let l = r.next_line().unwrap().ok().unwrap();
+        assert!(l.too_long);
+        assert_eq!(l.raw, b"abcd");
+        let l = r.next_line().unwrap().ok().unwrap();
+        assert_eq!((l.number, l.offset, l.content(), l.too_long), (2, 9, &b"xy"[..], false));
+    }
+
+    #[test]
+    fn read_rest_counts_lines() {
+        let mut r = reader(b"a\nb\nc", 100);
+        let first = r.next_line().unwrap().ok().unwrap();
+        let mut buf = first.raw;
+        assert!(r.read_rest(&mut buf, u64::MAX).is_ok());
+        assert_eq!(buf, b"a\nb\nc");
+        assert!(r.next_line().is_none());
+    }
+}

@@ -1,0 +1,49 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::io::Cursor;
+
+use chrono::{DateTime, Utc};
+use mamori_formats::{BadRecord, Diagnostic, Format, Item, ParseContext, parse};
+use mamori_model::Event;
+
+pub const INGEST: &str = "2030-01-02T03:04:05Z";
+
+pub fn ctx() -> ParseContext {
+    ParseContext {
+        tenant: "acme".into(),
+        source_name: "test.json".into(),
+        ingest_time: DateTime::parse_from_rfc3339(INGEST).unwrap().with_timezone(&Utc),
+    }
+}
+
+pub fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(path).unwrap()
+}
+
+pub fn run(format: Format, input: impl AsRef<[u8]>) -> Vec<Item> {
+    parse(format, Box::new(Cursor::new(input.as_ref().to_vec())), &ctx()).collect()
+}
+
+pub struct Split {
+    pub events: Vec<Event>,
+    pub bad: Vec<BadRecord>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+pub fn split(items: Vec<Item>) -> Split {
+    let mut s = Split {
+        events: Vec::new(),
+        bad: Vec::new(),
+        warnings: Vec::new(),
+    };
+    for item in items {
+        match item {
+            Item::Event(e) => s.events.push(*e),
+            Item::Bad(b) => s.bad.push(b),
+            Item::Warning(w) => s.warnings.push(w),
+        }
+    }
+    s
+}

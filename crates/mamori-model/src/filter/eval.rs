@@ -1,0 +1,453 @@
+//! Evaluating filters on in-memory events.
+//!
+//! [`Filter::compile`] prepares a filter once (lower-cased terms, compiled
+//! regexes, parsed IPs and times) into a [`Matcher`]; [`Filter::matches`] is a
+//! shortcut for one-off checks. Semantics, per node:
+//!
+//! - `field:value` holds if **any** leaf value at the path (arrays walked, see
+//!   [`Event::values`]) matches. By the field's [kind](crate::fields::kind_of):
+//!   - keyword, IP and date fields: a term or phrase equals the whole value,
+//!     case-insensitively; IPs compare as addresses when both sides parse
+//!     (`::1` equals `0:0::1`), dates as instants when both sides parse as
+//!     RFC 3339 or `YYYY-MM-DD`. A wildcard (`*` any run, `?` one character)
+//!     must cover the whole value, case-insensitively.
+//!   - text fields: the value is split into [words](crate::fields::words); a
+//!     term or phrase matches when its own words appear consecutively in that
+//!     order (a one-word term is thus "contains the word"; a term or phrase
+//!     without any word must equal the whole value); a wildcard must cover one
+//!     word.
+//!   - whatever the kind: a CIDR matches values that parse as an address inside
+//!     the network (IPv4-mapped IPv6 counts as IPv4); a regex (Rust syntax, as
+//!     written: add `(?i)` for case-insensitivity) must match somewhere in the
+//!     value (unanchored, like Sigma's `re`).
+//!   - numbers and booleans are matched through their JSON text (`404`, `1.5`,
+//!     `true`), case-insensitively; a numeric term also equals the same number
+//!     written differently (`404` matches `404.0`).
+//! - a bare value (no field) holds if it matches, with text-field rules, any
+//!   leaf of the event except `event.original` (numbers and booleans by text).
+//! - `field op x` and ranges hold if **one** value satisfies every bound. Each
+//!   bound compares numerically when it is a number and the value is a number
+//!   or numeric string; else as addresses when both sides are IPs; else as
+//!   instants when both are RFC 3339 times or dates; else as case-sensitive
+//!   strings. Open (`*`) ends always hold.
+//! - `_exists_:field` / `field:*` holds if the path has a non-null value.
+//! - `not`, `and`, `or` as usual; `*` always holds.
+//! - a context list (`@name`) must be replaced with
+//!   [`Filter::expand_lists`] first: [`Filter::compile`] rejects it, and
+//!   [`Filter::matches`] is false.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::net::IpAddr;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use ipnet::IpNet;
+use regex::Regex;
+use serde_json::Value;
+
+use super::ast::{Bound, CompareOp, Filter, Pattern, Scalar, WildPart};
+use super::parser::{FilterError, regex_reason};
+use crate::Event;
+use crate::fields::{FieldKind, kind_of, words};
+
+/// A filter prepared for evaluation on many events (see [`Filter::compile`]).
+#[derive(Debug, Clone)]
+pub struct Matcher(Node);
+
+impl Matcher {
+    /// Whether `ev` satisfies the filter.
+    pub fn matches(&self, ev: &Event) -> bool {
+        self.0.eval(ev)
+    }
+}
+
+impl Filter {
+    /// Prepare the filter for evaluation. Fails on a [`Filter::ListRef`] that
+    /// was not expanded and on an invalid regex (both with column 0).
+    pub fn compile(&self) -> Result<Matcher, FilterError> {
+        Node::new(self).map(Matcher)
+    }
+
+    /// Compile and evaluate once: whether `ev` satisfies the filter. False
+    /// when the filter does not compile (see [`Filter::compile`]).
+    pub fn matches(&self, ev: &Event) -> bool {
+        self.compile().is_ok_and(|m| m.matches(ev))
+    }
+}
+
+/// A compiled [`Filter`] node; comparisons become one-sided ranges.
+#[derive(Debug, Clone)]
+enum Node {
+    All,
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+    Match {
+        field: Option<(String, FieldKind)>,
+        pat: Pat,
+    },
+    Range {
+        field: String,
+        lower: Option<Limit>,
+        upper: Option<Limit>,
+    },
+    Exists(String),
+}
+
+impl Node {
+    fn new(filter: &Filter) -> Result<Node, FilterError> {
+        let all = |items: &[Filter]| items.iter().map(Node::new).collect::<Result<Vec<_>, _>>();
+        Ok(match filter {
+            Filter::All => Node::All,
+            Filter::And(items) => Node::And(all(items)?),
+            Filter::Or(items) => Node::Or(all(items)?),
+            Filter::Not(inner) => Node::Not(Box::new(Node::new(inner)?)),
+            Filter::Match { field, value } => Node::Match {
+                field: field.as_ref().map(|f| (f.clone(), kind_of(f))),
+                pat: Pat::new(value)?,
+            },
+            Filter::Compare { field, op, value } => {
+                let limit = |inclusive| Some(Limit::new(value, inclusive));
+                let (lower, upper) = match op {
+                    CompareOp::Gt => (limit(false), None),
+                    CompareOp::Ge => (limit(true), None),
+                    CompareOp::Lt => (None, limit(false)),
+                    CompareOp::Le => (None, limit(true)),
+                };
+                Node::Range {
+                    field: field.clone(),
+                    lower,
+                    upper,
+                }
+            }
+            Filter::Range { field, lower, upper } => {
+                let limit = |b: &Bound| Limit::new(&b.value, b.inclusive);
+                Node::Range {
+                    field: field.clone(),
+                    lower: lower.as_ref().map(limit),
+                    upper: upper.as_ref().map(limit),
+                }
+            }
+            Filter::Exists { field } => Node::Exists(field.clone()),
+            Filter::ListRef { name, .. } => {
+                return Err(FilterError::at(0, format!("context list @{name} was not expanded")));
+            }
+        })
+    }
+
+    fn eval(&self, ev: &Event) -> bool {
+        match self {
+            Node::All => true,
+            Node::And(items) => items.iter().all(|n| n.eval(ev)),
+            Node::Or(items) => items.iter().any(|n| n.eval(ev)),
+            Node::Not(inner) => !inner.eval(ev),
+            Node::Match {
+                field: Some((field, kind)),
+                pat,
+            } => ev.values(field).into_iter().any(|v| pat.matches_value(*kind, v)),
+            Node::Match { field: None, pat } => ev
+                .leaves()
+                .into_iter()
+                .filter(|(path, _)| path != "event.original")
+                .any(|(_, v)| value_text(v).is_some_and(|t| pat.matches_text(&t))),
+            Node::Range { field, lower, upper } => ev.values(field).into_iter().any(|v| {
+                lower.as_ref().is_none_or(|l| l.admits(v, Ordering::Greater))
+                    && upper.as_ref().is_none_or(|u| u.admits(v, Ordering::Less))
+            }),
+            Node::Exists(field) => !ev.values(field).is_empty(),
+        }
+    }
+}
+
+/// A compiled [`Pattern`]. Terms and phrases match alike (see the module doc).
+#[derive(Debug, Clone)]
+enum Pat {
+    Exact(Exact),
+    Wild(Glob),
+    Cidr(IpNet),
+    Regex(Regex),
+}
+
+impl Pat {
+    fn new(pattern: &Pattern) -> Result<Pat, FilterError> {
+        Ok(match pattern {
+            Pattern::Term(text) | Pattern::Phrase(text) => Pat::Exact(Exact::new(text)),
+            Pattern::Wildcard(parts) => Pat::Wild(Glob::new(parts)),
+            Pattern::Cidr(net) => Pat::Cidr(*net),
+            Pattern::Regex(re) => Pat::Regex(Regex::new(re).map_err(|e| {
+                FilterError::at(0, format!("invalid regex /{re}/: {}", regex_reason(&e)))
+            })?),
+        })
+    }
+
+    /// Match one JSON leaf of a field of `kind`.
+    fn matches_value(&self, kind: FieldKind, v: &Value) -> bool {
+        match v {
+            Value::String(s) => self.matches_str(kind, s),
+            Value::Number(n) => match self {
+                Pat::Exact(e) if e.number.is_some() => e.number == n.as_f64(),
+                _ => self.matches_str(FieldKind::Keyword, &n.to_string()),
+            },
+            Value::Bool(b) => self.matches_str(FieldKind::Keyword, if *b { "true" } else { "false" }),
+            _ => false,
+        }
+    }
+
+    fn matches_str(&self, kind: FieldKind, s: &str) -> bool {
+        match (self, kind) {
+            (Pat::Cidr(net), _) => parse_ip(s).is_some_and(|ip| net.contains(&ip)),
+            (Pat::Regex(re), _) => re.is_match(s),
+            (_, FieldKind::Text) => self.matches_text(s),
+            (Pat::Wild(glob), _) => glob.matches(s),
+            (Pat::Exact(e), FieldKind::Ip) => match (e.ip, parse_ip(s)) {
+                (Some(a), Some(b)) => a == b,
+                _ => e.equals(s),
+            },
+            (Pat::Exact(e), FieldKind::Date) => match (e.time, parse_time(s)) {
+                (Some(a), Some(b)) => a == b,
+                _ => e.equals(s),
+            },
+            (Pat::Exact(e), FieldKind::Keyword) => e.equals(s),
+        }
+    }
+
+    /// Match free text by words.
+    fn matches_text(&self, s: &str) -> bool {
+        match self {
+            Pat::Exact(e) if e.words.is_empty() => e.equals(s),
+            Pat::Exact(e) => {
+                let have: Vec<String> = words(s).collect();
+                have.windows(e.words.len()).any(|w| w == e.words)
+            }
+            Pat::Wild(glob) => words(s).any(|w| glob.matches(&w)),
+            other => other.matches_str(FieldKind::Keyword, s),
+        }
+    }
+}
+
+/// A term or phrase, with its readings prepared.
+#[derive(Debug, Clone)]
+struct Exact {
+    lower: String,
+    words: Vec<String>,
+    number: Option<f64>,
+    ip: Option<IpAddr>,
+    time: Option<DateTime<Utc>>,
+}
+
+impl Exact {
+    fn new(text: &str) -> Self {
+        Exact {
+            lower: lower(text),
+            words: words(text).collect(),
+            number: text.parse::<f64>().ok().filter(|n| n.is_finite()),
+            ip: parse_ip(text),
+            time: parse_time(text),
+        }
+    }
+
+    /// Case-insensitive whole-value equality.
+    fn equals(&self, s: &str) -> bool {
+        s.chars().flat_map(char::to_lowercase).eq(self.lower.chars())
+    }
+}
+
+/// A case-insensitive wildcard pattern.
+#[derive(Debug, Clone)]
+struct Glob(Vec<GlobTok>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GlobTok {
+    Char(char),
+    Any,
+    One,
+}
+
+impl Glob {
+    fn new(parts: &[WildPart]) -> Self {
+        let mut toks = Vec::new();
+        for part in parts {
+            match part {
+                WildPart::Any => toks.push(GlobTok::Any),
+                WildPart::One => toks.push(GlobTok::One),
+                WildPart::Literal(text) => toks.extend(lower(text).chars().map(GlobTok::Char)),
+            }
+        }
+        Glob(toks)
+    }
+
+    /// Whether the pattern covers all of `s` (iterative, backtracking only to
+    /// the last `*`).
+    fn matches(&self, s: &str) -> bool {
+        let text: Vec<char> = lower(s).chars().collect();
+        let pat = &self.0;
+        let (mut p, mut t) = (0, 0);
+        let mut star: Option<(usize, usize)> = None;
+        while t < text.len() {
+            match pat.get(p) {
+                Some(GlobTok::Any) => {
+                    star = Some((p, t));
+                    p += 1;
+                }
+                Some(GlobTok::One) => (p, t) = (p + 1, t + 1),
+                Some(GlobTok::Char(c)) if *c == text[t] => (p, t) = (p + 1, t + 1),
+                _ => match star {
+                    Some((sp, st)) => {
+                        star = Some((sp, st + 1));
+                        (p, t) = (sp + 1, st + 1);
+                    }
+                    None => return false,
+                },
+            }
+        }
+        pat[p..].iter().all(|tok| *tok == GlobTok::Any)
+    }
+}
+
+/// One bound of a comparison or range.
+#[derive(Debug, Clone)]
+struct Limit {
+    number: Option<f64>,
+    ip: Option<IpAddr>,
+    time: Option<DateTime<Utc>>,
+    text: String,
+    inclusive: bool,
+}
+
+impl Limit {
+    fn new(value: &Scalar, inclusive: bool) -> Self {
+        match value {
+            Scalar::Number(n) => Limit {
+                number: Some(*n),
+                ip: None,
+                time: None,
+                text: n.to_string(),
+                inclusive,
+            },
+            Scalar::Text(t) => Limit {
+                number: None,
+                ip: parse_ip(t),
+                time: parse_time(t),
+                text: t.clone(),
+                inclusive,
+            },
+        }
+    }
+
+    /// Whether `v` lies on the `side` of this bound (or on it, if inclusive).
+    fn admits(&self, v: &Value, side: Ordering) -> bool {
+        self.compare(v)
+            .is_some_and(|o| o == side || (self.inclusive && o == Ordering::Equal))
+    }
+
+    /// How `v` compares to the bound; `None` when it cannot be compared.
+    fn compare(&self, v: &Value) -> Option<Ordering> {
+        let text = value_text(v)?;
+        if let Some(n) = self.number {
+            let x = v
+                .as_f64()
+                .or_else(|| text.trim().parse::<f64>().ok().filter(|x| x.is_finite()));
+            if let Some(x) = x {
+                return x.partial_cmp(&n);
+            }
+        }
+        if let (Some(ip), Some(x)) = (self.ip, parse_ip(&text)) {
+            return Some(ip_key(x).cmp(&ip_key(ip)));
+        }
+        if let (Some(time), Some(x)) = (self.time, parse_time(&text)) {
+            return Some(x.cmp(&time));
+        }
+        Some(text.as_ref().cmp(self.text.as_str()))
+    }
+}
+
+/// The text of a scalar JSON leaf.
+fn value_text(v: &Value) -> Option<Cow<'_, str>> {
+    match v {
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+        _ => None,
+    }
+}
+
+/// Lower-case character by character (the same rule on both sides).
+fn lower(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
+}
+
+/// An IP address, IPv4-mapped IPv6 read as IPv4.
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    s.parse::<IpAddr>().ok().map(|ip| ip.to_canonical())
+}
+
+/// Addresses in one order: IPv4 as IPv4-mapped IPv6.
+fn ip_key(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+        IpAddr::V6(v6) => u128::from(v6),
+    }
+}
+
+/// An RFC 3339 time, or a `YYYY-MM-DD` date at midnight UTC.
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .map(|d| d.and_time(NaiveTime::MIN).and_utc())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn glob(p: &str) -> Glob {
+        let parts = p
+            .chars()
+            .map(|c| match c {
+                '*' => WildPart::Any,
+                '?' => WildPart::One,
+                c => WildPart::Literal(c.to_string()),
+            })
+            .collect::<Vec<_>>();
+        Glob::new(&parts)
+    }
+
+    #[test]
+    fn glob_matching() {
+        let cases = [
+            ("a*c", "abc", true),
+            ("a*c", "ac", true),
+            ("a*c", "acb", false),
+            ("*.EXE", "cmd.exe", true),
+            ("a?c", "abc", true),
+            ("a?c", "ac", false),
+            ("**", "", true),
+            ("*a*a*", "banana", true),
+            ("*x*", "banana", false),
+            ("Ünï*", "üNÏcode", true),
+        ];
+        for (p, s, want) in cases {
+            assert_eq!(glob(p).matches(s), want, "{p} ~ {s}");
+        }
+    }
+
+    #[test]
+    fn ip_order_mixes_families() {
+        let v4 = parse_ip("10.0.0.1").unwrap();
+        let v6 = parse_ip("::ffff:10.0.0.2").unwrap();
+        assert!(v6.is_ipv4());
+        assert!(ip_key(v4) < ip_key(v6));
+    }
+
+    #[test]
+    fn dates_read_as_midnight() {
+        assert_eq!(parse_time("2024-05-01"), parse_time("2024-05-01T00:00:00Z"));
+        assert_eq!(parse_time("2024-05-01T02:00:00+02:00"), parse_time("2024-05-01"));
+        assert!(parse_time("yesterday").is_none());
+    }
+}

@@ -1,0 +1,17 @@
+//! Mamori's event storage: the [`EventStore`] trait, which says nothing of
+//! the engine behind it, and its embedded implementation [`LocalStore`]
+//! (tantivy, one partition per tenant per day).
+//!
+//! Filters reach a store with their context lists already expanded; the store
+//! answers exactly what the in-memory evaluator ([`mamori_model::Filter`]) would:
+//! whatever the engine cannot answer exactly is re-checked in memory.
+
+mod codec;
+pub mod local;
+mod store;
+
+pub use local::LocalStore;
+pub use store::{
+    CommitReport, EventStore, Order, SearchHit, SearchRequest, SearchResult, StoreError,
+    validate_tenant,
+};

@@ -1,0 +1,111 @@
+//! Partitions: one tantivy index per tenant per UTC day, at
+//! `<root>/<tenant>/<YYYY-MM-DD>/`. Retention deletes whole folders; a query
+//! opens only the days its time range touches.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use tantivy::schema::Schema;
+use tantivy::store::{Compressor, ZstdCompressor};
+use tantivy::{Index, IndexReader, IndexSettings, ReloadPolicy};
+
+use super::schema::{WORDS_TOKENIZER, words_analyzer};
+use crate::StoreError;
+
+/// Which partition an event belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PartitionKey {
+    /// Tenant.
+    pub tenant: String,
+    /// UTC day of `@timestamp`.
+    pub day: NaiveDate,
+}
+
+impl PartitionKey {
+    /// The partition of a tenant's event at `ts`.
+    pub fn of(tenant: &str, ts: DateTime<Utc>) -> Self {
+        PartitionKey {
+            tenant: tenant.to_string(),
+            day: ts.date_naive(),
+        }
+    }
+
+    /// Folder of this partition under `root`.
+    pub fn dir(&self, root: &Path) -> PathBuf {
+        root.join(&self.tenant).join(self.day.format("%Y-%m-%d").to_string())
+    }
+
+    /// `[start, end)` of the day in µs.
+    pub fn span_micros(&self) -> (i64, i64) {
+        let start = self.day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+        (start.timestamp_micros(), start.timestamp_micros() + 86_400_000_000)
+    }
+}
+
+/// An open partition.
+pub struct Partition {
+    pub index: Index,
+    pub reader: IndexReader,
+}
+
+fn settings() -> IndexSettings {
+    IndexSettings {
+        docstore_compression: Compressor::Zstd(ZstdCompressor {
+            compression_level: Some(6),
+        }),
+        docstore_blocksize: 128 * 1024,
+        ..IndexSettings::default()
+    }
+}
+
+/// Open a partition, creating it when `create` is set and it does not exist.
+pub fn open(root: &Path, key: &PartitionKey, schema: &Schema, create: bool) -> Result<Option<Partition>, StoreError> {
+    let dir = key.dir(root);
+    let what = || format!("opening partition {}", dir.display());
+    let index = if dir.join("meta.json").exists() {
+        Index::open_in_dir(&dir).map_err(|e| StoreError::engine(what(), e))?
+    } else if create {
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::engine(what(), e))?;
+        Index::builder()
+            .schema(schema.clone())
+            .settings(settings())
+            .create_in_dir(&dir)
+            .map_err(|e| StoreError::engine(what(), e))?
+    } else {
+        return Ok(None);
+    };
+    index.tokenizers().register(WORDS_TOKENIZER, words_analyzer());
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .map_err(|e| StoreError::engine(what(), e))?;
+    Ok(Some(Partition { index, reader }))
+}
+
+/// The partitions of `tenant` whose day overlaps `[from, to)` (µs), oldest first.
+pub fn list(root: &Path, tenant: &str, from: i64, to: i64) -> Result<Vec<PartitionKey>, StoreError> {
+    let dir = root.join(tenant);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(StoreError::engine(format!("listing {}", dir.display()), e)),
+    };
+    let mut keys = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(day) = name.to_str().and_then(|n| NaiveDate::parse_from_str(n, "%Y-%m-%d").ok()) else {
+            continue;
+        };
+        let key = PartitionKey {
+            tenant: tenant.to_string(),
+            day,
+        };
+        let (start, end) = key.span_micros();
+        if start < to && from < end && entry.path().join("meta.json").exists() {
+            keys.push(key);
+        }
+    }
+    keys.sort();
+    Ok(keys)
+}

@@ -1,0 +1,238 @@
+//! `mamori demo`: a small, deterministic two-tenant data set written in the
+//! sources' real wire formats (CloudTrail files in the S3 key layout, NDJSON),
+//! ingested through the normal pipeline.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, SecondsFormat, Timelike, Utc};
+use clap::Args;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use mamori_store::LocalStore;
+use serde_json::{Value, json};
+
+/// Arguments of `mamori demo`.
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Seed of the generator (same seed, same data).
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Days of history, ending now.
+    #[arg(long, default_value_t = 3)]
+    pub days: u32,
+    /// Background events per tenant per day.
+    #[arg(long, default_value_t = 2000)]
+    pub events_per_day: u32,
+}
+
+/// Run `mamori demo`.
+pub fn run(data_dir: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    let input = data_dir.join("demo-input");
+    let now = Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now);
+    if !input.exists() {
+        eprintln!("writing demo logs to {}", input.display());
+        generate(&input, args, now)?;
+    } else {
+        eprintln!("reusing demo logs in {}", input.display());
+    }
+    let store = LocalStore::open(crate::events_dir(data_dir))?;
+    for tenant in ["acme", "globex"] {
+        let s = crate::ingest::ingest_paths(&store, data_dir, tenant, None, &[input.join(tenant)], 200_000, false)?;
+        eprintln!(
+            "{tenant}: {} events read from {} files, {} new, {} already present, {} rejected",
+            s.events, s.files, s.stored.added, s.stored.duplicates, s.rejected
+        );
+    }
+    store.close()?;
+    let dd = data_dir.display();
+    println!("Demo data is ready in {dd}. Try:");
+    println!("  mamori --data-dir {dd} search --tenant acme --from -3d 'event.action:GetSecretValue'");
+    println!("  mamori --data-dir {dd} search --tenant acme --from -3d 'event.outcome:failure and not source.ip:10.0.0.0/8'");
+    println!("  mamori --data-dir {dd} search --tenant acme --from -3d 'user.name:svc-* and event.provider:s3.amazonaws.com'");
+    println!("  mamori --data-dir {dd} search --tenant globex --from -3d 'http.response.status_code >= 500'");
+    println!("  mamori --data-dir {dd} search --tenant globex --from -3d '\"union select\"'");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A small deterministic generator (xorshift64*); not for cryptography.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+    fn uuid(&mut self) -> String {
+        let a = self.next();
+        let b = self.next();
+        format!(
+            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            b >> 52,
+            b & 0xffff_ffff_ffff
+        )
+    }
+}
+
+const ACCOUNT: &str = "111122223333";
+const USERS: &[&str] = &["alice", "bob", "carol", "dave", "svc-backup", "svc-deploy", "ci-runner"];
+const OFFICE: &[&str] = &["203.0.113.10", "203.0.113.11", "203.0.113.12", "10.20.1.5"];
+const ACTIONS: &[(&str, &str)] = &[
+    ("s3.amazonaws.com", "GetObject"),
+    ("s3.amazonaws.com", "PutObject"),
+    ("s3.amazonaws.com", "ListBuckets"),
+    ("ec2.amazonaws.com", "DescribeInstances"),
+    ("ec2.amazonaws.com", "DescribeSecurityGroups"),
+    ("iam.amazonaws.com", "ListUsers"),
+    ("sts.amazonaws.com", "AssumeRole"),
+    ("sts.amazonaws.com", "GetCallerIdentity"),
+    ("kms.amazonaws.com", "Decrypt"),
+    ("signin.amazonaws.com", "ConsoleLogin"),
+];
+const ATTACKER: &str = "198.51.100.77";
+
+fn cloudtrail_record(rng: &mut Rng, t: DateTime<Utc>, user: &str, ip: &str, source: &str, action: &str, error: Option<&str>) -> Value {
+    let key = format!("AKIA{:016X}", (user.len() as u64) * 0x1F2E3D4C5B6A + user.bytes().map(u64::from).sum::<u64>());
+    let mut r = json!({
+        "eventVersion": "1.08",
+        "userIdentity": {
+            "type": "IAMUser",
+            "principalId": format!("AIDA{}", user.to_uppercase().replace('-', "")),
+            "arn": format!("arn:aws:iam::{ACCOUNT}:user/{user}"),
+            "accountId": ACCOUNT,
+            "accessKeyId": key,
+            "userName": user
+        },
+        "eventTime": t.to_rfc3339_opts(SecondsFormat::Secs, true),
+        "eventSource": source,
+        "eventName": action,
+        "awsRegion": "eu-west-1",
+        "sourceIPAddress": ip,
+        "userAgent": "aws-cli/2.15.0 Python/3.11.6 Linux/6.1 botocore/2.0",
+        "requestParameters": if source == "s3.amazonaws.com" { json!({"bucketName": "acme-finance-reports", "key": format!("q{}/report.pdf", rng.below(4) + 1)}) } else { Value::Null },
+        "responseElements": Value::Null,
+        "requestID": rng.uuid(),
+        "eventID": rng.uuid(),
+        "readOnly": action.starts_with("Get") || action.starts_with("List") || action.starts_with("Describe"),
+        "eventType": "AwsApiCall",
+        "managementEvent": source != "s3.amazonaws.com",
+        "recipientAccountId": ACCOUNT,
+        "eventCategory": "Management"
+    });
+    if let Some(code) = error {
+        r["errorCode"] = json!(code);
+        r["errorMessage"] = json!(format!("User: arn:aws:iam::{ACCOUNT}:user/{user} is not authorized to perform: {action}"));
+    }
+    r
+}
+
+fn generate(dir: &Path, args: &DemoArgs, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let mut rng = Rng::new(args.seed);
+    let start = now - Duration::days(i64::from(args.days));
+    // acme: CloudTrail, one file per hour as AWS delivers them.
+    let mut by_hour: std::collections::BTreeMap<DateTime<Utc>, Vec<Value>> = Default::default();
+    let total = args.days * args.events_per_day;
+    for _ in 0..total {
+        let t = start + Duration::seconds(rng.below((args.days as usize) * 86_400) as i64);
+        let user = *rng.pick(USERS);
+        let ip = *rng.pick(OFFICE);
+        let (source, action) = *rng.pick(ACTIONS);
+        let err = (rng.below(40) == 0).then_some("AccessDenied");
+        let rec = cloudtrail_record(&mut rng, t, user, ip, source, action, err);
+        by_hour.entry(hour(t)).or_default().push(rec);
+    }
+    // The incident: bob's key used from an unknown IP.
+    let t0 = now - Duration::hours(5);
+    let steps = [
+        ("sts.amazonaws.com", "GetCallerIdentity", None),
+        ("s3.amazonaws.com", "ListBuckets", None),
+        ("ec2.amazonaws.com", "DescribeInstances", None),
+        ("iam.amazonaws.com", "ListUsers", None),
+        ("iam.amazonaws.com", "CreateAccessKey", None),
+        ("iam.amazonaws.com", "AttachUserPolicy", None),
+        ("cloudtrail.amazonaws.com", "StopLogging", Some("AccessDenied")),
+        ("secretsmanager.amazonaws.com", "GetSecretValue", None),
+    ];
+    for (i, (source, action, err)) in steps.iter().enumerate() {
+        let t = t0 + Duration::minutes(i as i64 * 3);
+        let rec = cloudtrail_record(&mut rng, t, "bob", ATTACKER, source, action, *err);
+        by_hour.entry(hour(t)).or_default().push(rec);
+    }
+    for i in 0..40 {
+        let t = t0 + Duration::minutes(30) + Duration::seconds(i * 7);
+        let rec = cloudtrail_record(&mut rng, t, "bob", ATTACKER, "s3.amazonaws.com", "GetObject", None);
+        by_hour.entry(hour(t)).or_default().push(rec);
+    }
+    for (h, mut records) in by_hour {
+        records.sort_by(|a, b| a["eventTime"].as_str().cmp(&b["eventTime"].as_str()));
+        let path = dir.join("acme").join(format!(
+            "AWSLogs/{ACCOUNT}/CloudTrail/eu-west-1/{}/{ACCOUNT}_CloudTrail_eu-west-1_{}Z_demo.json.gz",
+            h.format("%Y/%m/%d"),
+            h.format("%Y%m%dT%H%M")
+        ));
+        write_gz(&path, &serde_json::to_vec(&json!({ "Records": records }))?)?;
+    }
+    // globex: web access events as NDJSON in ECS names.
+    let mut lines = String::new();
+    let paths = ["/", "/login", "/api/orders", "/static/app.js", "/search?q=shoes"];
+    for _ in 0..total {
+        let t = start + Duration::seconds(rng.below((args.days as usize) * 86_400) as i64);
+        let status = *rng.pick(&[200, 200, 200, 200, 304, 404, 500, 502]);
+        let ev = json!({
+            "@timestamp": t.to_rfc3339_opts(SecondsFormat::Millis, true),
+            "event": {"dataset": "web.access", "action": "http_request", "outcome": if status < 400 { "success" } else { "failure" }},
+            "source": {"ip": format!("192.0.2.{}", rng.below(250) + 1)},
+            "url": {"original": rng.pick(&paths)},
+            "http": {"request": {"method": "GET"}, "response": {"status_code": status, "body": {"bytes": rng.below(50_000)}}},
+            "user_agent": {"original": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"}
+        });
+        lines.push_str(&ev.to_string());
+        lines.push('\n');
+    }
+    for (i, probe) in ["/search?q=1' union select username,password from users--", "/../../etc/passwd"].iter().enumerate() {
+        let t = now - Duration::hours(3) + Duration::minutes(i as i64);
+        let ev = json!({
+            "@timestamp": t.to_rfc3339_opts(SecondsFormat::Millis, true),
+            "event": {"dataset": "web.access", "action": "http_request", "outcome": "success"},
+            "source": {"ip": ATTACKER}, "url": {"original": probe},
+            "http": {"request": {"method": "GET"}, "response": {"status_code": 200, "body": {"bytes": 48213}}},
+            "message": format!("GET {probe} HTTP/1.1"),
+            "user_agent": {"original": "sqlmap/1.7"}
+        });
+        lines.push_str(&ev.to_string());
+        lines.push('\n');
+    }
+    let path = dir.join("globex").join("web").join("access.ndjson");
+    std::fs::create_dir_all(path.parent().expect("has parent"))?;
+    std::fs::write(&path, lines).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+fn hour(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.with_minute(0).and_then(|t| t.with_second(0)).unwrap_or(t)
+}
+
+fn write_gz(path: &PathBuf, data: &[u8]) -> anyhow::Result<()> {
+    std::fs::create_dir_all(path.parent().expect("has parent"))?;
+    let file = std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
+    let mut gz = GzEncoder::new(file, Compression::fast());
+    gz.write_all(data)?;
+    gz.finish()?;
+    Ok(())
+}

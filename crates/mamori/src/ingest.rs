@@ -1,0 +1,223 @@
+//! `mamori ingest`: files → formats → store, with dead letters and a summary.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use mamori_formats::record::{Item, ParseContext};
+use mamori_formats::{Format, FormatError};
+use mamori_model::Event;
+use mamori_store::{CommitReport, EventStore, LocalStore, validate_tenant};
+
+use crate::dead_letter::DeadLetter;
+
+/// Arguments of `mamori ingest`.
+#[derive(Args, Debug)]
+pub struct IngestArgs {
+    /// Tenant (customer) the logs belong to.
+    #[arg(long)]
+    pub tenant: String,
+    /// Input format, or `auto` to recognise each file.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// Events buffered between commits.
+    #[arg(long, default_value_t = 200_000)]
+    pub commit_every: usize,
+    /// Files or directories (read recursively); `.gz` files are decompressed.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Counts of one ingest run.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    /// Files read.
+    pub files: u64,
+    /// Files skipped (digests, unrecognised, unreadable).
+    pub skipped_files: u64,
+    /// Bytes of input files (as stored on disk).
+    pub bytes: u64,
+    /// Events read.
+    pub events: u64,
+    /// Events stored / already present.
+    pub stored: CommitReport,
+    /// Records sent to the dead letter.
+    pub rejected: u64,
+    /// Recovered structural problems.
+    pub warnings: u64,
+    /// Seconds taken.
+    pub seconds: f64,
+}
+
+/// Run `mamori ingest`.
+pub fn run(data_dir: &Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
+    validate_tenant(&args.tenant)?;
+    let format = match args.format.as_str() {
+        "auto" => None,
+        name => Some(name.parse::<Format>().map_err(|e| anyhow::anyhow!("{e}"))?),
+    };
+    let store = LocalStore::open(crate::events_dir(data_dir))?;
+    let summary = ingest_paths(&store, data_dir, &args.tenant, format, &args.paths, args.commit_every, true)?;
+    store.close()?;
+    print_summary(&summary, data_dir, &args.tenant);
+    Ok(if summary.rejected > 0 || summary.skipped_files > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Every file under the given paths, sorted, directories walked recursively.
+pub fn expand_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
+        if meta.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.is_file() {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Ingest files into `store` for `tenant`; bad records go to the dead letter.
+pub fn ingest_paths(
+    store: &LocalStore,
+    data_dir: &Path,
+    tenant: &str,
+    format: Option<Format>,
+    paths: &[PathBuf],
+    commit_every: usize,
+    progress: bool,
+) -> anyhow::Result<Summary> {
+    let started = Instant::now();
+    let files = expand_paths(paths)?;
+    let total_bytes: u64 = files.iter().filter_map(|f| f.metadata().ok()).map(|m| m.len()).sum();
+    let bar = if progress { ProgressBar::new(total_bytes) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut dead = DeadLetter::open(data_dir, tenant)?;
+    let mut s = Summary::default();
+    let mut batch: Vec<Event> = Vec::new();
+    for file in &files {
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        s.bytes += size;
+        let opened = match format {
+            Some(f) => mamori_formats::open(file).map(|r| (f, r)),
+            None => mamori_formats::open_and_sniff(file),
+        };
+        let (fmt, reader) = match opened {
+            Ok(x) => x,
+            Err(e) => {
+                report_skip(&bar, &e);
+                s.skipped_files += 1;
+                bar.inc(size);
+                continue;
+            }
+        };
+        if fmt == Format::CloudTrailDigest {
+            bar.println(format!("skipped {}: CloudTrail digest file", file.display()));
+            bar.inc(size);
+            continue;
+        }
+        s.files += 1;
+        let ctx = ParseContext::new(tenant, file.display().to_string());
+        for item in mamori_formats::parse(fmt, reader, &ctx) {
+            match item {
+                Item::Event(ev) => {
+                    s.events += 1;
+                    batch.push(*ev);
+                    if batch.len() >= commit_every {
+                        flush(store, &mut dead, &mut batch, &mut s)?;
+                        bar.set_message(format!("{} events", s.events));
+                    }
+                }
+                Item::Bad(bad) => {
+                    bar.println(format!("rejected {}: {}", bad.location, bad.reason));
+                    dead.write(tenant, &bad)?;
+                    s.rejected += 1;
+                }
+                Item::Warning(w) => {
+                    bar.println(format!("warning {}: {}", w.location, w.message));
+                    s.warnings += 1;
+                }
+            }
+        }
+        bar.inc(size);
+    }
+    flush(store, &mut dead, &mut batch, &mut s)?;
+    bar.finish_and_clear();
+    s.seconds = started.elapsed().as_secs_f64();
+    Ok(s)
+}
+
+fn report_skip(bar: &ProgressBar, e: &FormatError) {
+    bar.println(format!("skipped: {e}"));
+}
+
+fn flush(store: &LocalStore, dead: &mut DeadLetter, batch: &mut Vec<Event>, s: &mut Summary) -> anyhow::Result<()> {
+    dead.sync()?;
+    if batch.is_empty() {
+        return Ok(());
+    }
+    store.append(std::mem::take(batch))?;
+    s.stored += store.commit()?;
+    Ok(())
+}
+
+fn print_summary(s: &Summary, data_dir: &Path, tenant: &str) {
+    let rate = if s.seconds > 0.0 { s.events as f64 / s.seconds } else { 0.0 };
+    eprintln!(
+        "ingested {} files ({} skipped), {:.1} MiB: {} events read, {} stored, {} already present, {} rejected, {} warnings in {:.2}s ({:.0} events/s)",
+        s.files,
+        s.skipped_files,
+        s.bytes as f64 / 1_048_576.0,
+        s.events,
+        s.stored.added,
+        s.stored.duplicates,
+        s.rejected,
+        s.warnings,
+        s.seconds,
+        rate
+    );
+    if s.rejected > 0 {
+        eprintln!(
+            "rejected records are in {}",
+            data_dir.join("dead-letter").join(format!("{tenant}.ndjson")).display()
+        );
+    }
+}
+
+/// Fail when a tenant has no data directory yet (used by search).
+pub fn require_data(data_dir: &Path) -> anyhow::Result<()> {
+    if !crate::events_dir(data_dir).exists() {
+        bail!(
+            "no events in {} yet: run `mamori ingest` or `mamori demo` first (or set --data-dir / MAMORI_DATA)",
+            data_dir.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! `mamori`: the command line of the Mamori security-operations platform.
+
+mod dead_letter;
+mod demo;
+mod ingest;
+mod search;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Mamori (守り): collect, search and detect across your customers' logs.
+#[derive(Parser, Debug)]
+#[command(name = "mamori", version, about)]
+struct Cli {
+    /// Data directory (events, dead letters, state).
+    #[arg(long, global = true, env = "MAMORI_DATA", default_value = "./mamori-data")]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Read log files (plain, .gz, or directories) into the store.
+    Ingest(ingest::IngestArgs),
+    /// Search a tenant's events with the filter language.
+    Search(search::SearchArgs),
+    /// Build a demo data set for two tenants and print searches to try.
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ingest(a) => ingest::run(&cli.data_dir, &a),
+        Command::Search(a) => search::run(&cli.data_dir, &a),
+        Command::Demo(a) => demo::run(&cli.data_dir, &a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Where the event store lives inside the data directory.
+pub fn events_dir(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join("events")
+}
