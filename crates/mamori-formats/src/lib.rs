@@ -24,6 +24,7 @@ pub mod sniff;
 
 mod error;
 mod format;
+mod json;
 mod lines;
 mod scan;
 mod time;

@@ -25,7 +25,8 @@ use mamori_model::Event;
 use mamori_model::event::format_ts;
 use serde_json::{Map, Value, json};
 
-use crate::cloudtrail::{self, TIMESTAMP_MISSING, json_kind};
+use crate::cloudtrail::{self, TIMESTAMP_MISSING};
+use crate::json;
 use crate::lines::{Line, LineReader};
 use crate::record::{BadRecord, Item, ParseContext};
 use crate::time;
@@ -106,10 +107,14 @@ impl Lines {
         let obj = match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(obj)) => obj,
             Ok(other) => {
-                let reason = format!("expected a JSON object, found {}", json_kind(&other));
+                let reason = format!("expected a JSON object, found {}", json::kind(&other));
                 return bad(Some(start as u64 + 1), reason);
             }
-            Err(e) => return bad(Some(e.column() as u64), format!("invalid JSON: {e}")),
+            Err(e) => {
+                let column = json::position(&e, line.number, 1).map(|(_, c)| c);
+                let at = column.map(|c| format!(" at column {c}")).unwrap_or_default();
+                return bad(column, format!("invalid JSON: {}{at}", json::message(&e)));
+            }
         };
         if cloudtrail::is_record(&obj) {
             return Some(match cloudtrail::map_record(&Value::Object(obj), text, &self.ctx) {

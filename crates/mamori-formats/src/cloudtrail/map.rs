@@ -6,6 +6,7 @@ use mamori_model::Event;
 use mamori_model::event::format_ts;
 use serde_json::{Map, Value, json};
 
+use crate::json::kind;
 use crate::record::ParseContext;
 use crate::time;
 
@@ -167,17 +168,5 @@ fn text<'a>(rec: &'a Map<String, Value>, path: &[&str]) -> Option<&'a str> {
 fn copy(ev: &mut Event, rec: &Map<String, Value>, path: &[&str], to: &str) {
     if let Some(v) = get(rec, path) {
         ev.set(to, v.clone());
-    }
-}
-
-/// How a JSON value is named in messages.
-pub(crate) fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }

@@ -61,11 +61,11 @@ use std::io::BufRead;
 
 use serde_json::Value;
 
+use crate::json;
 use crate::lines::{LineReader, ReadFailure};
 use crate::record::{BadRecord, Item, Location, ParseContext};
 
 pub use map::{TIMESTAMP_MISSING, map_record};
-pub(crate) use map::kind as json_kind;
 
 use document::Piece;
 
@@ -213,7 +213,11 @@ fn render(doc: &[u8], piece: Piece, ctx: &ParseContext) -> Option<Item> {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            let reason = format!("invalid JSON: {}", serde_message(&e, &location));
+            let at = json::position(&e, location.line.unwrap_or(1), location.column.unwrap_or(1));
+            let reason = match at {
+                Some((line, column)) => format!("invalid JSON: {} at line {line} column {column}", json::message(&e)),
+                None => format!("invalid JSON: {}", json::message(&e)),
+            };
             return bad(location, reason);
         }
     };
@@ -248,21 +252,4 @@ fn object_shape(value: &Value) -> Shape<'_> {
         Some(detail) if detail_type.is_some_and(|t| t.ends_with("via CloudTrail")) => Shape::EventBridge(detail),
         _ => Shape::Record,
     }
-}
-
-/// serde's message with its position made absolute in the input.
-fn serde_message(e: &serde_json::Error, at: &Location) -> String {
-    let full = e.to_string();
-    let message = full.rfind(" at line ").map_or(full.as_str(), |i| &full[..i]);
-    if e.line() == 0 {
-        return message.to_string();
-    }
-    let base_line = at.line.unwrap_or(1);
-    let line = base_line + e.line() as u64 - 1;
-    let column = if e.line() == 1 {
-        at.column.unwrap_or(1) + e.column() as u64 - 1
-    } else {
-        e.column() as u64
-    };
-    format!("{message} at line {line} column {column}")
 }
