@@ -30,7 +30,9 @@ pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, FormatError> {
 /// Wrap `reader` so that gzip input comes out decompressed.
 pub fn decode(mut reader: Box<dyn Read + Send>) -> io::Result<Box<dyn BufRead + Send>> {
     let mut magic = Vec::with_capacity(GZIP_MAGIC.len());
-    (&mut reader).take(GZIP_MAGIC.len() as u64).read_to_end(&mut magic)?;
+    (&mut reader)
+        .take(GZIP_MAGIC.len() as u64)
+        .read_to_end(&mut magic)?;
     let gzip = magic == GZIP_MAGIC;
     let replay = Cursor::new(magic).chain(reader);
     Ok(if gzip {
@@ -142,7 +144,9 @@ mod tests {
 
     #[test]
     fn peek_defers_a_read_error() {
-        let text: String = (0..5000).map(|i| format!("line {i} {}\n", i * 7919 % 10007)).collect();
+        let text: String = (0..5000)
+            .map(|i| format!("line {i} {}\n", i * 7919 % 10007))
+            .collect();
         let data = gz(text.as_bytes());
         let cut = data[..data.len() / 2].to_vec();
         let r = decode(Box::new(Cursor::new(cut))).unwrap();

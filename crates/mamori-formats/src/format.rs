@@ -1,54 +1,111 @@
-//! The formats Mamori reads, by name.
+//! The formats Mamori reads: one registry gives each its name, its place in
+//! the sniffing order and its parser.
 
 use std::fmt;
+use std::io::BufRead;
 use std::str::FromStr;
+use std::sync::LazyLock;
 
-use crate::FormatError;
+use crate::record::{Item, ParseContext};
+use crate::{FormatError, cloudtrail, ndjson};
 
-/// A log format. Adding one: a module, a variant, and a line in [`FORMATS`].
+/// A log format. Adding one: a module with `sniff` and `parse`, a variant
+/// here, and one line in [`REGISTRY`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     /// AWS CloudTrail records (see [`crate::cloudtrail`]).
     CloudTrail,
-    /// AWS CloudTrail digest files: recognised, and skipped.
+    /// AWS CloudTrail digest files: recognised, and yield nothing.
     CloudTrailDigest,
     /// One JSON object per line (see [`crate::ndjson`]).
     Ndjson,
 }
 
-/// Every format with its name.
-const FORMATS: &[(Format, &str)] = &[
-    (Format::CloudTrail, "cloudtrail"),
-    (Format::CloudTrailDigest, "cloudtrail-digest"),
-    (Format::Ndjson, "ndjson"),
+type ParseFn = fn(Box<dyn BufRead + Send>, &ParseContext) -> Box<dyn Iterator<Item = Item> + Send>;
+
+struct Registration {
+    format: Format,
+    name: &'static str,
+    sniff: fn(&[u8]) -> bool,
+    parse: ParseFn,
+}
+
+/// Every format, in sniffing order: specific shapes before generic ones.
+const REGISTRY: &[Registration] = &[
+    reg(
+        Format::CloudTrailDigest,
+        "cloudtrail-digest",
+        cloudtrail::sniff_digest,
+        nothing,
+    ),
+    reg(
+        Format::CloudTrail,
+        "cloudtrail",
+        cloudtrail::sniff,
+        cloudtrail::parse,
+    ),
+    reg(Format::Ndjson, "ndjson", ndjson::sniff, ndjson::parse),
 ];
 
+const fn reg(format: Format, name: &'static str, sniff: fn(&[u8]) -> bool, parse: ParseFn) -> Registration {
+    Registration {
+        format,
+        name,
+        sniff,
+        parse,
+    }
+}
+
+static ALL: LazyLock<Vec<Format>> = LazyLock::new(|| REGISTRY.iter().map(|r| r.format).collect());
+
+/// The parser of formats whose files hold no events.
+fn nothing(_: Box<dyn BufRead + Send>, _: &ParseContext) -> Box<dyn Iterator<Item = Item> + Send> {
+    Box::new(std::iter::empty())
+}
+
 impl Format {
+    fn registration(&self) -> Option<&'static Registration> {
+        REGISTRY.iter().find(|r| r.format == *self)
+    }
+
     /// The name used on the command line and in configuration.
     pub fn name(&self) -> &'static str {
-        FORMATS
-            .iter()
-            .find(|(f, _)| f == self)
-            .map_or("unknown", |(_, name)| name)
+        self.registration().map_or("unregistered", |r| r.name)
     }
 
     /// The format called `s` (case-insensitive).
     pub fn from_name(s: &str) -> Option<Format> {
-        FORMATS
+        REGISTRY
             .iter()
-            .find(|(_, name)| name.eq_ignore_ascii_case(s.trim()))
-            .map(|(f, _)| *f)
+            .find(|r| r.name.eq_ignore_ascii_case(s.trim()))
+            .map(|r| r.format)
     }
 
-    /// Every format.
+    /// Every format, in sniffing order.
     pub fn all() -> &'static [Format] {
-        const ALL: &[Format] = &[Format::CloudTrail, Format::CloudTrailDigest, Format::Ndjson];
-        ALL
+        &ALL
     }
 
     /// The names of every format, comma-separated.
     pub fn names() -> String {
-        FORMATS.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(", ")
+        REGISTRY.iter().map(|r| r.name).collect::<Vec<_>>().join(", ")
+    }
+
+    /// True when an input starting with `head` is in this format.
+    pub fn sniffs(&self, head: &[u8]) -> bool {
+        self.registration().is_some_and(|r| (r.sniff)(head))
+    }
+
+    /// This format's parser over `input`.
+    pub(crate) fn parse(
+        &self,
+        input: Box<dyn BufRead + Send>,
+        ctx: &ParseContext,
+    ) -> Box<dyn Iterator<Item = Item> + Send> {
+        match self.registration() {
+            Some(r) => (r.parse)(input, ctx),
+            None => Box::new(std::iter::empty()),
+        }
     }
 }
 
@@ -74,14 +131,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_variant_is_registered_once() {
+        for f in [Format::CloudTrail, Format::CloudTrailDigest, Format::Ndjson] {
+            assert_eq!(REGISTRY.iter().filter(|r| r.format == f).count(), 1, "{f:?}");
+        }
+        assert_eq!(Format::all().len(), REGISTRY.len());
+    }
+
+    #[test]
     fn names_round_trip() {
-        assert_eq!(Format::all().len(), FORMATS.len());
         for f in Format::all() {
             assert_eq!(Format::from_name(f.name()), Some(*f));
             assert_eq!(f.name().parse::<Format>().ok(), Some(*f));
         }
         assert_eq!("CloudTrail".parse::<Format>().ok(), Some(Format::CloudTrail));
         let err = "syslog".parse::<Format>().unwrap_err().to_string();
-        assert_eq!(err, "unknown format \"syslog\"; valid formats: cloudtrail, cloudtrail-digest, ndjson");
+        assert_eq!(
+            err,
+            "unknown format \"syslog\"; valid formats: cloudtrail-digest, cloudtrail, ndjson"
+        );
     }
 }

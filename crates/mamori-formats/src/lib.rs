@@ -46,11 +46,7 @@ pub fn parse(
     input: Box<dyn BufRead + Send>,
     ctx: &ParseContext,
 ) -> Box<dyn Iterator<Item = Item> + Send> {
-    match format {
-        Format::CloudTrail => cloudtrail::parse(input, ctx),
-        Format::CloudTrailDigest => Box::new(std::iter::empty()),
-        Format::Ndjson => ndjson::parse(input, ctx),
-    }
+    format.parse(input, ctx)
 }
 
 /// Open `path` (gzip-transparent) and recognise its format; the reader
@@ -65,8 +61,15 @@ pub fn open_and_sniff(path: &Path) -> Result<(Format, Box<dyn BufRead + Send>), 
         (None, true) => "it is empty".to_string(),
         (error, false) => {
             let shown = &peeked.head[..peeked.head.len().min(48)];
-            let more = if peeked.head.len() > shown.len() { "…" } else { "" };
-            let error = error.as_ref().map(|e| format!(" (then read error: {e})")).unwrap_or_default();
+            let more = if peeked.head.len() > shown.len() {
+                "…"
+            } else {
+                ""
+            };
+            let error = error
+                .as_ref()
+                .map(|e| format!(" (then read error: {e})"))
+                .unwrap_or_default();
             format!("first bytes {:?}{more}{error}", String::from_utf8_lossy(shown))
         }
     };

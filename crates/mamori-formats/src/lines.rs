@@ -48,9 +48,19 @@ impl ReadFailure {
     pub fn into_item(self, ctx: &ParseContext) -> Item {
         Item::Bad(BadRecord::new(
             ctx.location(Some(self.line), None, Some(self.offset)),
-            format!("read error: {}", self.error),
+            format!("read error: {}", describe(&self.error)),
             &self.partial,
         ))
+    }
+}
+
+/// An I/O error for people: a cut-off input says so whatever layer noticed it.
+fn describe(e: &io::Error) -> String {
+    let text = e.to_string();
+    if e.kind() == io::ErrorKind::UnexpectedEof && !text.contains("unexpected end of file") {
+        format!("unexpected end of file ({text})")
+    } else {
+        text
     }
 }
 
@@ -191,7 +201,10 @@ mod tests {
         assert!(l.too_long);
         assert_eq!(l.raw, b"abcd");
         let l = r.next_line().unwrap().ok().unwrap();
-        assert_eq!((l.number, l.offset, l.content(), l.too_long), (2, 9, &b"xy"[..], false));
+        assert_eq!(
+            (l.number, l.offset, l.content(), l.too_long),
+            (2, 9, &b"xy"[..], false)
+        );
     }
 
     #[test]

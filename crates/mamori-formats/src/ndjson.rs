@@ -29,6 +29,7 @@ use crate::cloudtrail::{self, TIMESTAMP_MISSING};
 use crate::json;
 use crate::lines::{Line, LineReader};
 use crate::record::{BadRecord, Item, ParseContext};
+use crate::sniff;
 use crate::time;
 
 /// The longest line read: 64 MiB. Longer lines are bad records.
@@ -43,6 +44,11 @@ pub struct NdjsonOptions {
     /// The field holding the event time (a key, or a dotted path into nested
     /// objects), instead of [`TIMESTAMP_FIELDS`].
     pub timestamp_field: Option<String>,
+}
+
+/// True when the first line of `head` is a JSON object.
+pub fn sniff(head: &[u8]) -> bool {
+    sniff::first_line_is_object(head)
 }
 
 /// Parse NDJSON with the default options.
@@ -102,7 +108,12 @@ impl Lines {
         }
         let text = match std::str::from_utf8(content) {
             Ok(text) => text,
-            Err(e) => return bad(Some(e.valid_up_to() as u64 + 1), format!("line is not valid UTF-8: {e}")),
+            Err(e) => {
+                return bad(
+                    Some(e.valid_up_to() as u64 + 1),
+                    format!("line is not valid UTF-8: {e}"),
+                );
+            }
         };
         let obj = match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(obj)) => obj,
@@ -117,18 +128,30 @@ impl Lines {
             }
         };
         if cloudtrail::is_record(&obj) {
-            return Some(match cloudtrail::map_record(&Value::Object(obj), text, &self.ctx) {
-                Ok(ev) => Item::Event(Box::new(ev)),
-                Err(reason) => return bad(Some(start as u64 + 1), reason),
-            });
+            return Some(
+                match cloudtrail::map_record(&Value::Object(obj), text, &self.ctx) {
+                    Ok(ev) => Item::Event(Box::new(ev)),
+                    Err(reason) => return bad(Some(start as u64 + 1), reason),
+                },
+            );
         }
-        Some(Item::Event(Box::new(map_object(obj, text, &self.options, &self.ctx))))
+        Some(Item::Event(Box::new(map_object(
+            obj,
+            text,
+            &self.options,
+            &self.ctx,
+        ))))
     }
 }
 
 /// Map one generic JSON object (the line `original`) to an event, as
 /// described in the module documentation.
-pub fn map_object(obj: Map<String, Value>, original: &str, options: &NdjsonOptions, ctx: &ParseContext) -> Event {
+pub fn map_object(
+    obj: Map<String, Value>,
+    original: &str,
+    options: &NdjsonOptions,
+    ctx: &ParseContext,
+) -> Event {
     let time = match &options.timestamp_field {
         Some(field) => lookup(&obj, field).and_then(time::from_value),
         None => TIMESTAMP_FIELDS

@@ -140,7 +140,10 @@ mod tests {
 
     #[test]
     fn location_display_omits_unknown_parts() {
-        assert_eq!(loc(Some(112), Some(1), Some(4031)).to_string(), "file.json:112:1 (byte 4031)");
+        assert_eq!(
+            loc(Some(112), Some(1), Some(4031)).to_string(),
+            "file.json:112:1 (byte 4031)"
+        );
         assert_eq!(loc(Some(3), None, Some(10)).to_string(), "file.json:3 (byte 10)");
         assert_eq!(loc(None, None, Some(10)).to_string(), "file.json (byte 10)");
         assert_eq!(loc(None, None, None).to_string(), "file.json");
@@ -149,7 +152,10 @@ mod tests {
     #[test]
     fn bad_record_raw_is_capped_and_lossy() {
         let big = vec![b'x'; RAW_CAP + 10];
-        assert_eq!(BadRecord::new(loc(None, None, None), "r", &big).raw.len(), RAW_CAP);
+        assert_eq!(
+            BadRecord::new(loc(None, None, None), "r", &big).raw.len(),
+            RAW_CAP
+        );
         let bad = BadRecord::new(loc(Some(1), None, None), "why", b"a\xffb");
         assert_eq!(bad.raw, "a\u{fffd}b");
         assert_eq!(bad.to_string(), "file.json:1: why");

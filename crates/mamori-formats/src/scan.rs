@@ -69,11 +69,8 @@ fn container_end(b: &[u8], start: usize) -> Result<usize, ScanError> {
             }
             b'{' => stack.push(b'}'),
             b'[' => stack.push(b']'),
-            b'}' | b']' => {
-                if stack.pop() != Some(c) || stack.is_empty() {
-                    return Ok(i + 1);
-                }
-            }
+            // The guard pops: a matching closer that leaves brackets open falls through.
+            b'}' | b']' if stack.pop() != Some(c) || stack.is_empty() => return Ok(i + 1),
             _ => {}
         }
         i += 1;

@@ -1,9 +1,12 @@
 //! Recognising a format from the first bytes of the (decompressed) input.
 //!
+//! Each format module says whether a head is its own (`sniff`); the formats
+//! are asked in registry order, specific shapes before generic ones:
+//!
 //! | first value                                                         | format |
 //! |---------------------------------------------------------------------|--------|
-//! | object with a top-level `Records` array                             | [`Format::CloudTrail`] |
 //! | object with `awsAccountId` and `digestStartTime`                    | [`Format::CloudTrailDigest`] |
+//! | object with a top-level `Records` array                             | [`Format::CloudTrail`] |
 //! | object with `eventVersion`, `eventSource`, `eventName` (one line or pretty-printed) | [`Format::CloudTrail`] |
 //! | object with `"detail-type": "… via CloudTrail"` (EventBridge)       | [`Format::CloudTrail`] |
 //! | array whose first element is a CloudTrail record                    | [`Format::CloudTrail`] |
@@ -12,7 +15,7 @@
 use serde_json::Value;
 
 use crate::Format;
-use crate::scan::{Members, ScanError, skip_ws, string_end};
+use crate::scan::{Members, ScanError, skip_ws, value_end};
 
 /// How many bytes [`sniff`] wants to see.
 pub const HEAD_LEN: usize = 64 * 1024;
@@ -21,79 +24,85 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The format of an input starting with `head` (up to [`HEAD_LEN`] bytes), if any.
 pub fn sniff(head: &[u8]) -> Option<Format> {
+    Format::all().iter().copied().find(|f| f.sniffs(head))
+}
+
+/// The head without a leading BOM, and the index of its first non-space byte.
+pub(crate) fn start(head: &[u8]) -> (&[u8], usize) {
     let head = head.strip_prefix(BOM).unwrap_or(head);
-    let start = skip_ws(head, 0);
-    match head.get(start)? {
-        b'{' => match object_kind(head, start) {
-            (Kind::Records | Kind::Record | Kind::EventBridge, _) => Some(Format::CloudTrail),
-            (Kind::Digest, _) => Some(Format::CloudTrailDigest),
-            (Kind::Other, well_formed) => first_line_is_object(head, start, well_formed).then_some(Format::Ndjson),
-        },
-        b'[' => {
-            let first = skip_ws(head, start + 1);
-            let record = head.get(first) == Some(&b'{') && object_kind(head, first).0 == Kind::Record;
-            record.then_some(Format::CloudTrail)
-        }
-        _ => None,
+    (head, skip_ws(head, 0))
+}
+
+/// The top-level members of an object, as far as the head shows them.
+pub(crate) struct Object<'a> {
+    /// (raw key, value bytes); the last value may be cut by the end of the head.
+    pub members: Vec<(&'a [u8], &'a [u8])>,
+    /// False when the bytes seen are not a well-formed object start.
+    pub well_formed: bool,
+}
+
+impl Object<'_> {
+    /// The value of `key`, if seen.
+    pub fn get(&self, key: &str) -> Option<&[u8]> {
+        self.members
+            .iter()
+            .find(|(k, _)| *k == key.as_bytes())
+            .map(|(_, v)| *v)
+    }
+
+    /// True when every key of `keys` was seen.
+    pub fn has_all(&self, keys: &[&str]) -> bool {
+        keys.iter().all(|k| self.get(k).is_some())
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Records,
-    Digest,
-    Record,
-    EventBridge,
-    Other,
-}
-
-/// What the object at `start` looks like from its top-level keys, and whether
-/// what was seen of it is well formed (it may be cut by the end of the head).
-fn object_kind(head: &[u8], start: usize) -> (Kind, bool) {
+/// The members of the object whose `{` is at `start` (anything else: `None`).
+pub(crate) fn object_at(head: &[u8], start: usize) -> Option<Object<'_>> {
+    if head.get(start) != Some(&b'{') {
+        return None;
+    }
     let mut members = Members::new(head, start);
-    let (mut digest, mut record) = (0, 0);
+    let mut out = Vec::new();
     let well_formed = loop {
         let (key, value) = match members.next_member() {
             Ok(Some(m)) => m,
             Ok(None) | Err(ScanError::Eof) => break true,
             Err(ScanError::Unexpected(_)) => break false,
         };
-        match key {
-            b"Records" if head.get(value) == Some(&b'[') => return (Kind::Records, true),
-            b"awsAccountId" | b"digestStartTime" => digest += 1,
-            b"eventVersion" | b"eventSource" | b"eventName" => record += 1,
-            b"detail-type" if is_cloudtrail_detail_type(head, value) => return (Kind::EventBridge, true),
-            _ => {}
-        }
-        match members.skip_value(value) {
-            Ok(()) => {}
-            Err(ScanError::Eof) => break true,
+        match value_end(head, value) {
+            Ok(end) => {
+                out.push((key, &head[value..end]));
+                members.value_ended(end);
+            }
+            Err(ScanError::Eof) => {
+                out.push((key, &head[value..]));
+                break true;
+            }
             Err(ScanError::Unexpected(_)) => break false,
         }
     };
-    let kind = if digest == 2 {
-        Kind::Digest
-    } else if record == 3 {
-        Kind::Record
-    } else {
-        Kind::Other
-    };
-    (kind, well_formed)
+    Some(Object {
+        members: out,
+        well_formed,
+    })
 }
 
-/// EventBridge detail types of CloudTrail events all end in "via CloudTrail".
-fn is_cloudtrail_detail_type(head: &[u8], value: usize) -> bool {
-    head.get(value) == Some(&b'"')
-        && string_end(head, value).is_ok_and(|end| head[value + 1..end - 1].ends_with(b"via CloudTrail"))
+/// The first value of the head, when it is an object.
+pub(crate) fn first_object(head: &[u8]) -> Option<Object<'_>> {
+    let (head, start) = start(head);
+    object_at(head, start)
 }
 
-fn first_line_is_object(head: &[u8], start: usize, well_formed: bool) -> bool {
+/// True when the first line of the head is a JSON object (for a line longer
+/// than the head: when its start is well formed).
+pub(crate) fn first_line_is_object(head: &[u8]) -> bool {
+    let (head, start) = start(head);
     let rest = &head[start..];
+    let is_object = |b: &[u8]| matches!(serde_json::from_slice::<Value>(b), Ok(Value::Object(_)));
     match rest.iter().position(|&b| b == b'\n') {
-        Some(end) => matches!(serde_json::from_slice::<Value>(&rest[..end]), Ok(Value::Object(_))),
-        // One line longer than the head: trust the scanner's view of its start.
-        None if head.len() >= HEAD_LEN => well_formed,
-        None => matches!(serde_json::from_slice::<Value>(rest), Ok(Value::Object(_))),
+        Some(end) => is_object(&rest[..end]),
+        None if head.len() >= HEAD_LEN => object_at(head, start).is_some_and(|o| o.well_formed),
+        None => is_object(rest),
     }
 }
 
@@ -103,7 +112,10 @@ mod tests {
 
     #[test]
     fn records_files() {
-        assert_eq!(sniff(b"{\"Records\":[{\"eventVersion\":\"1.08\"}]}"), Some(Format::CloudTrail));
+        assert_eq!(
+            sniff(b"{\"Records\":[{\"eventVersion\":\"1.08\"}]}"),
+            Some(Format::CloudTrail)
+        );
         let pretty = b"\xEF\xBB\xBF\n  {\n  \"Records\": [\n    {\n      \"eventVersion\": \"1.08\"";
         assert_eq!(sniff(pretty), Some(Format::CloudTrail));
         // A nested Records key is not the top-level one.
@@ -125,6 +137,9 @@ mod tests {
         assert_eq!(sniff(pretty), Some(Format::CloudTrail));
         let eb = br#"{"version":"0","detail-type":"AWS API Call via CloudTrail","detail":{}}"#;
         assert_eq!(sniff(eb), Some(Format::CloudTrail));
+        let other_eb =
+            br#"{"version":"0","detail-type":"EC2 Instance State-change Notification","detail":{}}"#;
+        assert_eq!(sniff(other_eb), Some(Format::Ndjson));
         let arr = b"[\n {\"eventVersion\":\"1\",\"eventSource\":\"a\",\"eventName\":\"b\"}]";
         assert_eq!(sniff(arr), Some(Format::CloudTrail));
     }
@@ -142,5 +157,8 @@ mod tests {
         let mut long = b"{\"k\":\"".to_vec();
         long.resize(HEAD_LEN, b'x');
         assert_eq!(sniff(&long), Some(Format::Ndjson));
+        let mut broken = b"{\"k\" 1, \"".to_vec();
+        broken.resize(HEAD_LEN, b'x');
+        assert_eq!(sniff(&broken), None);
     }
 }

@@ -60,7 +60,10 @@ mod tests {
         let ms = from_value(&json!(1714557600123u64)).unwrap();
         assert_eq!(s.to_rfc3339(), "2024-05-01T10:00:00+00:00");
         assert_eq!(ms.timestamp_millis(), 1714557600123);
-        assert_eq!(from_value(&json!(1714557600.5)).unwrap().timestamp_millis(), 1714557600500);
+        assert_eq!(
+            from_value(&json!(1714557600.5)).unwrap().timestamp_millis(),
+            1714557600500
+        );
         assert_eq!(from_value(&json!("1714557600")), Some(s));
         assert!(from_value(&json!(1e300)).is_none());
         assert!(from_value(&json!(true)).is_none());

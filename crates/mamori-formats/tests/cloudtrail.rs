@@ -33,7 +33,10 @@ fn iam_user_error_record_maps_every_field() {
         ("event.provider", json!("s3.amazonaws.com")),
         ("event.outcome", json!("failure")),
         ("error.code", json!("AccessDenied")),
-        ("error.message", json!("User: arn:aws:iam::111122223333:user/alice is not authorized")),
+        (
+            "error.message",
+            json!("User: arn:aws:iam::111122223333:user/alice is not authorized"),
+        ),
         ("aws.cloudtrail.error_code", json!("AccessDenied")),
         ("source.ip", json!("198.51.100.23")),
         ("related.ip", json!(["198.51.100.23"])),
@@ -45,8 +48,14 @@ fn iam_user_error_record_maps_every_field() {
         ("cloud.account.id", json!("111122223333")),
         ("cloud.region", json!("eu-west-3")),
         ("aws.cloudtrail.user_identity.type", json!("IAMUser")),
-        ("aws.cloudtrail.user_identity.arn", json!("arn:aws:iam::111122223333:user/alice")),
-        ("aws.cloudtrail.user_identity.access_key_id", json!("AKIAEXAMPLEKEY000001")),
+        (
+            "aws.cloudtrail.user_identity.arn",
+            json!("arn:aws:iam::111122223333:user/alice"),
+        ),
+        (
+            "aws.cloudtrail.user_identity.access_key_id",
+            json!("AKIAEXAMPLEKEY000001"),
+        ),
         ("aws.cloudtrail.event_version", json!("1.09")),
         ("aws.cloudtrail.event_type", json!("AwsApiCall")),
         ("aws.cloudtrail.event_category", json!("Management")),
@@ -63,9 +72,15 @@ fn iam_user_error_record_maps_every_field() {
             "aws.cloudtrail.request_parameters",
             json!({"bucketName": "mamori-test-bucket", "policy": {"Version": "2012-10-17"}, "Host": "mamori-test-bucket.s3.eu-west-3.amazonaws.com"}),
         ),
-        ("aws.cloudtrail.additional_eventdata", json!({"SignatureVersion": "SigV4", "bytesTransferredIn": 0})),
+        (
+            "aws.cloudtrail.additional_eventdata",
+            json!({"SignatureVersion": "SigV4", "bytesTransferredIn": 0}),
+        ),
         ("aws.cloudtrail.tls_details.tls_version", json!("TLSv1.3")),
-        ("aws.cloudtrail.tls_details.cipher_suite", json!("TLS_AES_128_GCM_SHA256")),
+        (
+            "aws.cloudtrail.tls_details.cipher_suite",
+            json!("TLS_AES_128_GCM_SHA256"),
+        ),
         (
             "aws.cloudtrail.tls_details.client_provided_host_header",
             json!("mamori-test-bucket.s3.eu-west-3.amazonaws.com"),
@@ -89,25 +104,40 @@ fn iam_user_error_record_maps_every_field() {
 fn assumed_role_uses_the_session_name() {
     let ev = &records()[1];
     assert_eq!(ev.user_name(), Some("bob@example.com"));
-    assert_eq!(ev.get_str("user.id"), Some("AROAEXAMPLEROLE00001:bob@example.com"));
+    assert_eq!(
+        ev.get_str("user.id"),
+        Some("AROAEXAMPLEROLE00001:bob@example.com")
+    );
     assert_eq!(ev.get("related.user"), Some(&json!(["bob@example.com", "Admin"])));
     assert_eq!(ev.source_ip(), Some("2001:db8::42"));
     assert_eq!(ev.outcome(), Some("success"));
     assert_eq!(ev.get_str("@timestamp"), Some("2024-03-05T08:15:30.000000Z"));
     let issuer = "aws.cloudtrail.user_identity.session_context.session_issuer";
     assert_eq!(ev.get_str(&format!("{issuer}.type")), Some("Role"));
-    assert_eq!(ev.get_str(&format!("{issuer}.arn")), Some("arn:aws:iam::111122223333:role/Admin"));
-    assert_eq!(ev.get_str(&format!("{issuer}.principal_id")), Some("AROAEXAMPLEROLE00001"));
+    assert_eq!(
+        ev.get_str(&format!("{issuer}.arn")),
+        Some("arn:aws:iam::111122223333:role/Admin")
+    );
+    assert_eq!(
+        ev.get_str(&format!("{issuer}.principal_id")),
+        Some("AROAEXAMPLEROLE00001")
+    );
     assert_eq!(ev.get_str(&format!("{issuer}.account_id")), Some("111122223333"));
     assert_eq!(ev.get_str(&format!("{issuer}.user_name")), Some("Admin"));
     let session = "aws.cloudtrail.user_identity.session_context";
     assert_eq!(ev.get_str(&format!("{session}.mfa_authenticated")), Some("true"));
-    assert_eq!(ev.get_str(&format!("{session}.creation_date")), Some("2024-03-05T08:00:00Z"));
+    assert_eq!(
+        ev.get_str(&format!("{session}.creation_date")),
+        Some("2024-03-05T08:00:00Z")
+    );
     assert_eq!(
         ev.get("aws.cloudtrail.response_elements.accessKey.status"),
         Some(&json!("Active"))
     );
-    assert_eq!(ev.get_str("aws.cloudtrail.session_credential_from_console"), Some("true"));
+    assert_eq!(
+        ev.get_str("aws.cloudtrail.session_credential_from_console"),
+        Some("true")
+    );
 }
 
 #[test]
@@ -116,8 +146,14 @@ fn service_caller_is_a_source_address() {
     assert_eq!(ev.source_ip(), None);
     assert_eq!(ev.get_str("source.address"), Some("ec2.amazonaws.com"));
     assert_eq!(ev.get("related.ip"), None);
-    assert_eq!(ev.get_str("aws.cloudtrail.user_identity.invoked_by"), Some("ec2.amazonaws.com"));
-    assert_eq!(ev.get_str("aws.cloudtrail.shared_event_id"), Some("33333333-2222-3333-4444-555555555555"));
+    assert_eq!(
+        ev.get_str("aws.cloudtrail.user_identity.invoked_by"),
+        Some("ec2.amazonaws.com")
+    );
+    assert_eq!(
+        ev.get_str("aws.cloudtrail.shared_event_id"),
+        Some("33333333-2222-3333-4444-555555555555")
+    );
     assert_eq!(ev.user_name(), None);
     assert_eq!(ev.get("related.user"), None);
     // No eventID: the id is derived from tenant and original.
@@ -131,7 +167,10 @@ fn root_console_login_failure() {
     assert_eq!(ev.user_name(), Some("root"));
     assert_eq!(ev.outcome(), Some("failure"));
     assert_eq!(ev.get("error.code"), None);
-    assert_eq!(ev.get_str("aws.cloudtrail.additional_eventdata.MFAUsed"), Some("No"));
+    assert_eq!(
+        ev.get_str("aws.cloudtrail.additional_eventdata.MFAUsed"),
+        Some("No")
+    );
     assert_eq!(ev.get("aws.cloudtrail.request_parameters"), None);
 }
 
@@ -145,7 +184,10 @@ fn missing_event_time_uses_ingest_time() {
     assert_eq!(ev.get_str("source.address"), Some("AWS Internal"));
     // userIdentity.accountId wins over recipientAccountId.
     assert_eq!(ev.get_str("cloud.account.id"), Some("111122223333"));
-    assert_eq!(ev.get_str("aws.cloudtrail.recipient_account_id"), Some("999988887777"));
+    assert_eq!(
+        ev.get_str("aws.cloudtrail.recipient_account_id"),
+        Some("999988887777")
+    );
 
     let bad_time = r#"{"eventVersion":"1.08","eventSource":"a","eventName":"b","eventTime":"soon","recipientAccountId":"1"}"#;
     let s = split(run(Format::CloudTrail, bad_time));
@@ -174,11 +216,17 @@ fn bad_element_in_the_middle_does_not_stop_the_file() {
     let bad = &s.bad[0];
     assert_eq!(bad.location.line, Some(3));
     assert_eq!(bad.location.column, Some(3));
-    assert_eq!(bad.location.byte_offset, Some(text.find("{\"eventName\": \"B\"").unwrap() as u64));
+    assert_eq!(
+        bad.location.byte_offset,
+        Some(text.find("{\"eventName\": \"B\"").unwrap() as u64)
+    );
     assert!(bad.reason.starts_with("invalid JSON: "), "{}", bad.reason);
     assert!(bad.reason.contains("at line 3 column"), "{}", bad.reason);
     assert_eq!(bad.raw, "{\"eventName\": \"B\", \"eventTime\": 2024-01-01}");
-    assert_eq!(bad.location.to_string(), format!("test.json:3:3 (byte {})", bad.location.byte_offset.unwrap()));
+    assert_eq!(
+        bad.location.to_string(),
+        format!("test.json:3:3 (byte {})", bad.location.byte_offset.unwrap())
+    );
     assert!(s.warnings.is_empty());
 }
 
@@ -200,24 +248,39 @@ fn missing_comma_is_a_warning_and_both_records_are_kept() {
     assert_eq!(s.warnings.len(), 1);
     let w = &s.warnings[0];
     assert_eq!(w.location.line, Some(4));
-    assert!(w.message.contains("line 3") && w.message.contains("line 4"), "{}", w.message);
+    assert!(
+        w.message.contains("line 3") && w.message.contains("line 4"),
+        "{}",
+        w.message
+    );
 }
 
 #[test]
 fn structural_failures_are_bad_records() {
     let not_array = split(run(Format::CloudTrail, "{\"Records\": {\"a\": 1}}"));
     assert_eq!(not_array.bad.len(), 1);
-    assert!(not_array.bad[0].reason.contains("must be an array"), "{}", not_array.bad[0].reason);
+    assert!(
+        not_array.bad[0].reason.contains("must be an array"),
+        "{}",
+        not_array.bad[0].reason
+    );
 
     let no_records = split(run(Format::CloudTrail, "{\n\"foo\": 1\n}"));
     assert_eq!(no_records.bad.len(), 1);
-    assert!(no_records.bad[0].reason.contains("not a CloudTrail record"), "{}", no_records.bad[0].reason);
+    assert!(
+        no_records.bad[0].reason.contains("not a CloudTrail record"),
+        "{}",
+        no_records.bad[0].reason
+    );
 
     let scalar = split(run(Format::CloudTrail, "42"));
     assert_eq!(scalar.bad.len(), 1);
     assert!(scalar.bad[0].reason.contains("expected a JSON object or array"));
 
-    let element = split(run(Format::CloudTrail, "{\"Records\": [\"text\", {\"eventName\": \"A\"}]}"));
+    let element = split(run(
+        Format::CloudTrail,
+        "{\"Records\": [\"text\", {\"eventName\": \"A\"}]}",
+    ));
     assert_eq!(element.events.len(), 1);
     assert_eq!(element.bad.len(), 1);
     assert!(element.bad[0].reason.contains("must be a JSON object"));
@@ -252,7 +315,10 @@ fn ndjson_of_records_pretty_record_array_and_eventbridge() {
     assert_eq!(names, ["A", "C", "D"]);
     assert_eq!(s.bad.len(), 1);
     assert_eq!(s.bad[0].location.line, Some(3));
-    assert_eq!(s.events[0].original(), "{\"eventVersion\":\"1.08\",\"eventSource\":\"s\",\"eventName\":\"A\",\"eventTime\":\"2024-01-01T00:00:00Z\"}");
+    assert_eq!(
+        s.events[0].original(),
+        "{\"eventVersion\":\"1.08\",\"eventSource\":\"s\",\"eventName\":\"A\",\"eventTime\":\"2024-01-01T00:00:00Z\"}"
+    );
 
     let pretty = "{\n  \"eventVersion\": \"1.08\",\n  \"eventSource\": \"s3.amazonaws.com\",\n  \"eventName\": \"GetObject\"\n}\n";
     let s = split(run(Format::CloudTrail, pretty));

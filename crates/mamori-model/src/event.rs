@@ -38,7 +38,8 @@ impl Event {
             timestamp,
             doc: Map::new(),
         };
-        ev.doc.insert("@timestamp".into(), Value::String(format_ts(timestamp)));
+        ev.doc
+            .insert("@timestamp".into(), Value::String(format_ts(timestamp)));
         ev.doc.insert("tenant".into(), Value::String(tenant.to_string()));
         ev.set("event.id", Value::String(id));
         ev.set("event.original", Value::String(original));
@@ -90,8 +91,7 @@ impl Event {
     /// Set `@timestamp`.
     pub fn set_timestamp(&mut self, ts: DateTime<Utc>) {
         self.timestamp = ts;
-        self.doc
-            .insert("@timestamp".into(), Value::String(format_ts(ts)));
+        self.doc.insert("@timestamp".into(), Value::String(format_ts(ts)));
     }
 
     /// `@timestamp` as microseconds since the Unix epoch.
@@ -188,10 +188,7 @@ impl Event {
 
     /// Add a tag to `tags` (kept unique).
     pub fn add_tag(&mut self, tag: &str) {
-        let tags = self
-            .doc
-            .entry("tags")
-            .or_insert_with(|| Value::Array(Vec::new()));
+        let tags = self.doc.entry("tags").or_insert_with(|| Value::Array(Vec::new()));
         if let Value::Array(list) = tags
             && !list.iter().any(|t| t.as_str() == Some(tag))
         {
@@ -297,7 +294,9 @@ mod tests {
     use serde_json::json;
 
     fn ev() -> Event {
-        let ts = DateTime::parse_from_rfc3339("2024-05-01T10:00:00.123Z").unwrap().with_timezone(&Utc);
+        let ts = DateTime::parse_from_rfc3339("2024-05-01T10:00:00.123Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let mut e = Event::new("acme", ts, "raw line");
         e.set("source.ip", json!("10.1.2.3"));
         e.set("a", json!([{"b": 1}, {"b": [2, 3]}]));

@@ -65,7 +65,13 @@ pub fn kind_of(field: &str) -> FieldKind {
 pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+        .map(lowercase)
+}
+
+/// Lower-case character by character: the one case rule of the evaluator
+/// and of every store's keyword index.
+pub fn lowercase(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
 }
 
 /// The number a string spells (`"404"`, `"-1.5"`), if it is one. Numeric

@@ -9,4 +9,4 @@ pub mod time;
 
 pub use event::{Event, EventError};
 pub use filter::{Filter, FilterError};
-pub use time::{TimeRange, TimeError};
+pub use time::{TimeError, TimeRange};

@@ -6,7 +6,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TimeError {
     /// Neither relative (`-15m`, `-24h`, `-7d`, `-2w`, `now`) nor RFC 3339.
-    #[error("cannot read time `{0}`: use now, a relative time such as -15m, -24h, -7d, or RFC 3339 such as 2024-05-01T10:00:00Z")]
+    #[error(
+        "cannot read time `{0}`: use now, a relative time such as -15m, -24h, -7d, or RFC 3339 such as 2024-05-01T10:00:00Z"
+    )]
     Unreadable(String),
     /// `from` is after `to`.
     #[error("time range starts ({from}) after it ends ({to})")]
@@ -46,7 +48,10 @@ impl TimeRange {
                 to: to.into(),
             });
         }
-        Ok(TimeRange { from: from_t, to: to_t })
+        Ok(TimeRange {
+            from: from_t,
+            to: to_t,
+        })
     }
 
     /// Whether `t` is inside the range.
@@ -88,6 +93,20 @@ pub fn parse_time(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, TimeE
     Err(bad())
 }
 
+/// An instant written as RFC 3339, or a `YYYY-MM-DD` date (midnight UTC):
+/// how filter values name a point in time.
+pub fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc())
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,20 +118,38 @@ mod tests {
     #[test]
     fn relative_and_absolute() {
         assert_eq!(parse_time("now", now()).unwrap(), now());
-        assert_eq!(parse_time("-24h", now()).unwrap(), "2024-05-09T12:00:00Z".parse::<DateTime<Utc>>().unwrap());
-        assert_eq!(parse_time("now-7d", now()).unwrap(), "2024-05-03T12:00:00Z".parse::<DateTime<Utc>>().unwrap());
-        assert_eq!(parse_time("-15m", now()).unwrap(), "2024-05-10T11:45:00Z".parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(
+            parse_time("-24h", now()).unwrap(),
+            "2024-05-09T12:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(
+            parse_time("now-7d", now()).unwrap(),
+            "2024-05-03T12:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(
+            parse_time("-15m", now()).unwrap(),
+            "2024-05-10T11:45:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
         assert_eq!(
             parse_time("2024-05-01T10:00:00+02:00", now()).unwrap(),
             "2024-05-01T08:00:00Z".parse::<DateTime<Utc>>().unwrap()
         );
-        assert_eq!(parse_time("2024-05-01", now()).unwrap(), "2024-05-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(
+            parse_time("2024-05-01", now()).unwrap(),
+            "2024-05-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
     }
 
     #[test]
     fn errors() {
-        assert!(matches!(parse_time("yesterday", now()), Err(TimeError::Unreadable(_))));
+        assert!(matches!(
+            parse_time("yesterday", now()),
+            Err(TimeError::Unreadable(_))
+        ));
         assert!(matches!(parse_time("-5y", now()), Err(TimeError::Unreadable(_))));
-        assert!(matches!(TimeRange::parse("now", "-1h", now()), Err(TimeError::Inverted { .. })));
+        assert!(matches!(
+            TimeRange::parse("now", "-1h", now()),
+            Err(TimeError::Inverted { .. })
+        ));
     }
 }

@@ -94,7 +94,10 @@ fn precedence_and_grouping() {
         ("((a))", bare("a")),
         ("(a and b) and c", and([bare("a"), bare("b"), bare("c")])),
         ("a or (b or c)", or([bare("a"), bare("b"), bare("c")])),
-        ("a AND b OR NOT c", or([and([bare("a"), bare("b")]), not(bare("c"))])),
+        (
+            "a AND b OR NOT c",
+            or([and([bare("a"), bare("b")]), not(bare("c"))]),
+        ),
         ("a And b", and([bare("a"), bare("b")])),
         ("a && b || !c", or([and([bare("a"), bare("b")]), not(bare("c"))])),
         ("not(a)and(b)", and([not(bare("a")), bare("b")])),
@@ -117,13 +120,19 @@ fn match_all_forms() {
 #[test]
 fn fields_and_values() {
     check(vec![
-        ("event.action:ConsoleLogin", m("event.action", term("ConsoleLogin"))),
+        (
+            "event.action:ConsoleLogin",
+            m("event.action", term("ConsoleLogin")),
+        ),
         ("@timestamp:2024-05-01", m("@timestamp", term("2024-05-01"))),
         (
             "aws.cloudtrail.user_identity.access_key_id:AKIA1",
             m("aws.cloudtrail.user_identity.access_key_id", term("AKIA1")),
         ),
-        ("winlog.event_data.SubjectUserName:bob", m("winlog.event_data.SubjectUserName", term("bob"))),
+        (
+            "winlog.event_data.SubjectUserName:bob",
+            m("winlog.event_data.SubjectUserName", term("bob")),
+        ),
         ("http-x.y_z:1", m("http-x.y_z", term("1"))),
         ("user.name : bob", m("user.name", term("bob"))),
         ("user.name: bob", m("user.name", term("bob"))),
@@ -142,12 +151,18 @@ fn fields_and_values() {
 #[test]
 fn quoted_phrases() {
     check(vec![
-        (r#""access denied""#, Filter::Match {
-            field: None,
-            value: Pattern::Phrase("access denied".into()),
-        }),
+        (
+            r#""access denied""#,
+            Filter::Match {
+                field: None,
+                value: Pattern::Phrase("access denied".into()),
+            },
+        ),
         (r#"f:"a b""#, m("f", Pattern::Phrase("a b".into()))),
-        (r#"f:"say \"hi\" \\ C:\Win""#, m("f", Pattern::Phrase(r#"say "hi" \ C:\Win"#.into()))),
+        (
+            r#"f:"say \"hi\" \\ C:\Win""#,
+            m("f", Pattern::Phrase(r#"say "hi" \ C:\Win"#.into())),
+        ),
         (r#"f:"""#, m("f", Pattern::Phrase(String::new()))),
         (r#"f:"*""#, m("f", Pattern::Phrase("*".into()))),
         (r#"f:"a"b"#, and([m("f", Pattern::Phrase("a".into())), bare("b")])),
@@ -157,22 +172,40 @@ fn quoted_phrases() {
 #[test]
 fn wildcards_and_exists() {
     check(vec![
-        ("user.name:adm*", m("user.name", Pattern::Wildcard(vec![lit("adm"), WildPart::Any]))),
+        (
+            "user.name:adm*",
+            m("user.name", Pattern::Wildcard(vec![lit("adm"), WildPart::Any])),
+        ),
         (
             "f:*a?b*",
             m(
                 "f",
-                Pattern::Wildcard(vec![WildPart::Any, lit("a"), WildPart::One, lit("b"), WildPart::Any]),
+                Pattern::Wildcard(vec![
+                    WildPart::Any,
+                    lit("a"),
+                    WildPart::One,
+                    lit("b"),
+                    WildPart::Any,
+                ]),
             ),
         ),
-        ("f:**", m("f", Pattern::Wildcard(vec![WildPart::Any, WildPart::Any]))),
-        (r"f:a\*b*", m("f", Pattern::Wildcard(vec![lit("a*b"), WildPart::Any]))),
+        (
+            "f:**",
+            m("f", Pattern::Wildcard(vec![WildPart::Any, WildPart::Any])),
+        ),
+        (
+            r"f:a\*b*",
+            m("f", Pattern::Wildcard(vec![lit("a*b"), WildPart::Any])),
+        ),
         (r"f:a\*b", m("f", term("a*b"))),
         (r"f:\*", m("f", term("*"))),
-        ("ad?in", Filter::Match {
-            field: None,
-            value: Pattern::Wildcard(vec![lit("ad"), WildPart::One, lit("in")]),
-        }),
+        (
+            "ad?in",
+            Filter::Match {
+                field: None,
+                value: Pattern::Wildcard(vec![lit("ad"), WildPart::One, lit("in")]),
+            },
+        ),
         ("f:*", exists("f")),
         ("f : *", exists("f")),
         ("_exists_:error.code", exists("error.code")),
@@ -185,7 +218,13 @@ fn wildcards_and_exists() {
 fn escapes() {
     check(vec![
         (r"user.name:a\ b", m("user.name", term("a b"))),
-        (r"path:C\:\\Windows\\*", m("path", Pattern::Wildcard(vec![lit(r"C:\Windows\"), WildPart::Any]))),
+        (
+            r"path:C\:\\Windows\\*",
+            m(
+                "path",
+                Pattern::Wildcard(vec![lit(r"C:\Windows\"), WildPart::Any]),
+            ),
+        ),
         (r"f:\(x\)", m("f", term("(x)"))),
         (r"f:\[x", m("f", term("[x"))),
         (r"f:\/x", m("f", term("/x"))),
@@ -211,14 +250,20 @@ fn comparisons() {
             "@timestamp >= 2024-05-01T00:00:00Z",
             cmp("@timestamp", CompareOp::Ge, text("2024-05-01T00:00:00Z")),
         ),
-        ("source.ip < 10.0.0.1", cmp("source.ip", CompareOp::Lt, text("10.0.0.1"))),
+        (
+            "source.ip < 10.0.0.1",
+            cmp("source.ip", CompareOp::Lt, text("10.0.0.1")),
+        ),
         (r#"f > "10""#, cmp("f", CompareOp::Gt, text("10"))),
         ("f > inf", cmp("f", CompareOp::Gt, text("inf"))),
         ("f > 1e999", cmp("f", CompareOp::Gt, text("1e999"))),
         ("f > abc", cmp("f", CompareOp::Gt, text("abc"))),
         (
             "not f > 1 and g < 2",
-            and([not(cmp("f", CompareOp::Gt, num(1.0))), cmp("g", CompareOp::Lt, num(2.0))]),
+            and([
+                not(cmp("f", CompareOp::Gt, num(1.0))),
+                cmp("g", CompareOp::Lt, num(2.0)),
+            ]),
         ),
         ("(f>1)", cmp("f", CompareOp::Gt, num(1.0))),
     ]);
@@ -227,14 +272,29 @@ fn comparisons() {
 #[test]
 fn ranges() {
     check(vec![
-        ("bytes:[100 TO 200]", range("bytes", Some((num(100.0), true)), Some((num(200.0), true)))),
-        ("bytes:{100 TO 200}", range("bytes", Some((num(100.0), false)), Some((num(200.0), false)))),
-        ("bytes:[100 to 200}", range("bytes", Some((num(100.0), true)), Some((num(200.0), false)))),
-        ("bytes:{100 TO 200]", range("bytes", Some((num(100.0), false)), Some((num(200.0), true)))),
+        (
+            "bytes:[100 TO 200]",
+            range("bytes", Some((num(100.0), true)), Some((num(200.0), true))),
+        ),
+        (
+            "bytes:{100 TO 200}",
+            range("bytes", Some((num(100.0), false)), Some((num(200.0), false))),
+        ),
+        (
+            "bytes:[100 to 200}",
+            range("bytes", Some((num(100.0), true)), Some((num(200.0), false))),
+        ),
+        (
+            "bytes:{100 TO 200]",
+            range("bytes", Some((num(100.0), false)), Some((num(200.0), true))),
+        ),
         ("bytes:[* TO 5]", range("bytes", None, Some((num(5.0), true)))),
         ("bytes:[5 TO *}", range("bytes", Some((num(5.0), true)), None)),
         ("bytes:[* TO *]", range("bytes", None, None)),
-        ("bytes:[ 1  TO  2 ]", range("bytes", Some((num(1.0), true)), Some((num(2.0), true)))),
+        (
+            "bytes:[ 1  TO  2 ]",
+            range("bytes", Some((num(1.0), true)), Some((num(2.0), true))),
+        ),
         (
             "@timestamp:[2024-05-01T00:00:00Z TO 2024-05-02T00:00:00Z}",
             range(
@@ -243,8 +303,17 @@ fn ranges() {
                 Some((text("2024-05-02T00:00:00Z"), false)),
             ),
         ),
-        (r#"f:["a b" TO "*"]"#, range("f", Some((text("a b"), true)), Some((text("*"), true)))),
-        ("f:[a TO b] c", and([range("f", Some((text("a"), true)), Some((text("b"), true))), bare("c")])),
+        (
+            r#"f:["a b" TO "*"]"#,
+            range("f", Some((text("a b"), true)), Some((text("*"), true))),
+        ),
+        (
+            "f:[a TO b] c",
+            and([
+                range("f", Some((text("a"), true)), Some((text("b"), true))),
+                bare("c"),
+            ]),
+        ),
     ]);
 }
 
@@ -257,10 +326,13 @@ fn cidrs_and_ips() {
         ("source.ip:2001:db8::1", m("source.ip", term("2001:db8::1"))),
         ("source.ip:10.1.2.3", m("source.ip", term("10.1.2.3"))),
         ("(source.ip:::1)", m("source.ip", term("::1"))),
-        ("10.0.0.0/8", Filter::Match {
-            field: None,
-            value: net("10.0.0.0/8"),
-        }),
+        (
+            "10.0.0.0/8",
+            Filter::Match {
+                field: None,
+                value: net("10.0.0.0/8"),
+            },
+        ),
         (r"f:10.0.0.0\/8", m("f", term("10.0.0.0/8"))),
         ("f:a/b", m("f", term("a/b"))),
         ("f:10.0.0.0/33", m("f", term("10.0.0.0/33"))),
@@ -271,14 +343,20 @@ fn cidrs_and_ips() {
 fn regexes() {
     let re = |s: &str| Pattern::Regex(s.into());
     check(vec![
-        (r"process.name:/pow(er)?shell\.exe/", m("process.name", re(r"pow(er)?shell\.exe"))),
+        (
+            r"process.name:/pow(er)?shell\.exe/",
+            m("process.name", re(r"pow(er)?shell\.exe")),
+        ),
         (r"f:/a\/b\d/", m("f", re(r"a/b\d"))),
         (r"f:/(?i)x/ g:y", and([m("f", re("(?i)x")), m("g", term("y"))])),
         ("(f:/x/)", m("f", re("x"))),
-        ("/x y/", Filter::Match {
-            field: None,
-            value: re("x y"),
-        }),
+        (
+            "/x y/",
+            Filter::Match {
+                field: None,
+                value: re("x y"),
+            },
+        ),
     ]);
 }
 
@@ -287,10 +365,16 @@ fn context_lists() {
     check(vec![
         ("@office", list(None, "office")),
         ("source.ip:@office-ips", list(Some("source.ip"), "office-ips")),
-        ("not user.name:@admins.v2", not(list(Some("user.name"), "admins.v2"))),
+        (
+            "not user.name:@admins.v2",
+            not(list(Some("user.name"), "admins.v2")),
+        ),
         ("@timestamp:x", m("@timestamp", term("x"))),
         ("@timestamp >= 5", cmp("@timestamp", CompareOp::Ge, num(5.0))),
-        ("@timestamp:[1 TO 2]", range("@timestamp", Some((num(1.0), true)), Some((num(2.0), true)))),
+        (
+            "@timestamp:[1 TO 2]",
+            range("@timestamp", Some((num(1.0), true)), Some((num(2.0), true))),
+        ),
         ("@a or @b", or([list(None, "a"), list(None, "b")])),
     ]);
 }
@@ -298,13 +382,19 @@ fn context_lists() {
 #[test]
 fn field_groups() {
     check(vec![
-        ("event.action:(a or b)", or([m("event.action", term("a")), m("event.action", term("b"))])),
+        (
+            "event.action:(a or b)",
+            or([m("event.action", term("a")), m("event.action", term("b"))]),
+        ),
         ("f:(a b)", and([m("f", term("a")), m("f", term("b"))])),
         (
             "f:(a or not (b c*))",
             or([
                 m("f", term("a")),
-                not(and([m("f", term("b")), m("f", Pattern::Wildcard(vec![lit("c"), WildPart::Any]))])),
+                not(and([
+                    m("f", term("b")),
+                    m("f", Pattern::Wildcard(vec![lit("c"), WildPart::Any])),
+                ])),
             ]),
         ),
         (
@@ -346,7 +436,11 @@ fn errors_carry_columns() {
         (r#"f:"x"#, 3, "unclosed quote starting"),
         ("f:/ab", 3, "unclosed regex starting"),
         ("f:/a(/", 3, "invalid regex: unclosed group"),
-        ("f:/etc/passwd", 8, "unexpected text after regex (write a leading '/' of a value as '\\/')"),
+        (
+            "f:/etc/passwd",
+            8,
+            "unexpected text after regex (write a leading '/' of a value as '\\/')",
+        ),
         ("bytes:[1 2]", 10, "expected 'TO' in range"),
         ("bytes:[1 TO 2", 14, "expected ']' or '}' to close range"),
         ("bytes:[1 TO 2 3]", 15, "expected ']' or '}' to close range"),
@@ -364,9 +458,21 @@ fn errors_carry_columns() {
         ("a/b:x", 2, "unexpected '/' in field name"),
         ("_exists_:", 10, "expected field name after '_exists_:'"),
         ("_exists_:a*", 11, "wildcards are not allowed in field names"),
-        ("@", 1, "invalid context list name after '@' (escape a literal '@' as '\\@')"),
-        ("f:@a*", 3, "invalid context list name after '@' (escape a literal '@' as '\\@')"),
-        ("x @a/b", 3, "invalid context list name after '@' (escape a literal '@' as '\\@')"),
+        (
+            "@",
+            1,
+            "invalid context list name after '@' (escape a literal '@' as '\\@')",
+        ),
+        (
+            "f:@a*",
+            3,
+            "invalid context list name after '@' (escape a literal '@' as '\\@')",
+        ),
+        (
+            "x @a/b",
+            3,
+            "invalid context list name after '@' (escape a literal '@' as '\\@')",
+        ),
         ("ab\\", 3, "nothing to escape after '\\'"),
         ("a >= 1 <", 8, "unexpected '<'"),
     ];

@@ -12,6 +12,5 @@ mod store;
 
 pub use local::LocalStore;
 pub use store::{
-    CommitReport, EventStore, Order, SearchHit, SearchRequest, SearchResult, StoreError,
-    validate_tenant,
+    CommitReport, EventStore, Order, SearchHit, SearchRequest, SearchResult, StoreError, validate_tenant,
 };

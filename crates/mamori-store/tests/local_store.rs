@@ -12,8 +12,20 @@ fn t0() -> DateTime<Utc> {
 /// 600 events over ~3 days for tenant `acme`, 50 for `globex`.
 fn corpus() -> Vec<Event> {
     let users = ["alice", "Bob", "carol", "svc-backup", "admin.ops"];
-    let actions = ["GetObject", "ConsoleLogin", "ListBuckets", "GetSecretValue", "DeleteTrail"];
-    let ips = ["10.0.0.5", "10.1.2.3", "203.0.113.9", "2001:db8::7", "198.51.100.77"];
+    let actions = [
+        "GetObject",
+        "ConsoleLogin",
+        "ListBuckets",
+        "GetSecretValue",
+        "DeleteTrail",
+    ];
+    let ips = [
+        "10.0.0.5",
+        "10.1.2.3",
+        "203.0.113.9",
+        "2001:db8::7",
+        "198.51.100.77",
+    ];
     let mut out = Vec::new();
     for i in 0..650u32 {
         let tenant = if i < 600 { "acme" } else { "globex" };
@@ -22,16 +34,35 @@ fn corpus() -> Vec<Event> {
         e.set("event.action", json!(actions[i as usize % 5]));
         e.set("user.name", json!(users[(i as usize / 3) % 5]));
         e.set("source.ip", json!(ips[(i as usize / 7) % 5]));
-        e.set("event.outcome", json!(if i % 11 == 0 { "failure" } else { "success" }));
+        e.set(
+            "event.outcome",
+            json!(if i % 11 == 0 { "failure" } else { "success" }),
+        );
         e.set("http.response.status_code", json!(200 + (i % 4) * 100));
         e.set("bytes", json!(format!("{}", i * 13)));
         if i % 9 == 0 {
-            e.set("error.message", json!(format!("Access denied for user {}", users[i as usize % 5])));
+            e.set(
+                "error.message",
+                json!(format!("Access denied for user {}", users[i as usize % 5])),
+            );
         }
         if i % 13 == 0 {
-            e.set("aws.cloudtrail.request_parameters", json!({"bucketName": "finance", "tags": ["a", "b"]}));
+            e.set(
+                "aws.cloudtrail.request_parameters",
+                json!({"bucketName": "finance", "tags": ["a", "b"]}),
+            );
         }
         e.set("message", json!(format!("request {i} from host-{} ok", i % 17)));
+        e.set("flag", json!(i % 2 == 0));
+        e.set(
+            "size",
+            if i % 5 == 0 {
+                json!("n/a")
+            } else {
+                json!(i as f64 / 2.0)
+            },
+        );
+        e.set("code", json!(format!("{}", 400 + i % 3)));
         out.push(e);
     }
     out
@@ -51,7 +82,15 @@ fn all_range() -> TimeRange {
     TimeRange::all()
 }
 
-fn search(store: &LocalStore, tenants: &[&str], f: &Filter, range: TimeRange, limit: usize, offset: usize, order: Order) -> (Vec<String>, u64) {
+fn search(
+    store: &LocalStore,
+    tenants: &[&str],
+    f: &Filter,
+    range: TimeRange,
+    limit: usize,
+    offset: usize,
+    order: Order,
+) -> (Vec<String>, u64) {
     let res = store
         .search(&SearchRequest {
             tenants: tenants.iter().map(|s| s.to_string()).collect(),
@@ -62,7 +101,10 @@ fn search(store: &LocalStore, tenants: &[&str], f: &Filter, range: TimeRange, li
             order,
         })
         .unwrap();
-    (res.hits.iter().map(|h| h.event.id().to_string()).collect(), res.total)
+    (
+        res.hits.iter().map(|h| h.event.id().to_string()).collect(),
+        res.total,
+    )
 }
 
 #[test]
@@ -107,10 +149,27 @@ fn store_agrees_with_the_in_memory_evaluator() {
         "10.1.2.3",
         "nosuchword",
         "user.name:\"admin.ops\"",
+        "flag:true",
+        "flag:false and size > 100",
+        "size:n/a",
+        "size >= 10.5",
+        "size:[* TO 3]",
+        "code:401.0",
+        "code:401",
+        "@timestamp:2024-05-02T00:00:00Z",
+        "@timestamp:[2024-05-02 TO 2024-05-03]",
+        "true",
+        "2024",
+        "source.ip:\"::ffff:10.0.0.5\"",
+        "user.name:(bob or carol)",
+        "not _exists_:error.message and not denied",
     ];
     for text in filters {
         let f = filter::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
-        let mut want: Vec<&Event> = events.iter().filter(|e| e.tenant() == "acme" && f.matches(e)).collect();
+        let mut want: Vec<&Event> = events
+            .iter()
+            .filter(|e| e.tenant() == "acme" && f.matches(e))
+            .collect();
         want.sort_by(|a, b| b.timestamp().cmp(&a.timestamp()));
         let want_ids: Vec<String> = want.iter().map(|e| e.id().to_string()).collect();
         let (got, total) = search(&store, &["acme"], &f, all_range(), 1000, 0, Order::NewestFirst);
@@ -124,7 +183,10 @@ fn store_agrees_with_the_in_memory_evaluator() {
 fn pages_and_order_across_partitions() {
     let (_d, store, events) = store_with_corpus();
     let f = filter::parse("event.outcome:success").unwrap();
-    let mut want: Vec<&Event> = events.iter().filter(|e| e.tenant() == "acme" && f.matches(e)).collect();
+    let mut want: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.tenant() == "acme" && f.matches(e))
+        .collect();
     want.sort_by_key(|e| e.timestamp());
     let oldest: Vec<String> = want.iter().map(|e| e.id().to_string()).collect();
     let (page, total) = search(&store, &["acme"], &f, all_range(), 25, 40, Order::OldestFirst);
@@ -133,9 +195,17 @@ fn pages_and_order_across_partitions() {
     // An inexact filter takes the in-memory path; paging must agree.
     let g = filter::parse("\"host-3 ok\" or event.outcome:success").unwrap();
     let (page2, _) = search(&store, &["acme"], &g, all_range(), 10, 3, Order::NewestFirst);
-    let mut want2: Vec<&Event> = events.iter().filter(|e| e.tenant() == "acme" && g.matches(e)).collect();
+    let mut want2: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.tenant() == "acme" && g.matches(e))
+        .collect();
     want2.sort_by(|a, b| b.timestamp().cmp(&a.timestamp()));
-    let ids: Vec<String> = want2.iter().skip(3).take(10).map(|e| e.id().to_string()).collect();
+    let ids: Vec<String> = want2
+        .iter()
+        .skip(3)
+        .take(10)
+        .map(|e| e.id().to_string())
+        .collect();
     assert_eq!(page2, ids);
 }
 
@@ -147,12 +217,23 @@ fn time_ranges_and_tenants_are_respected() {
         to: "2024-05-03T01:30:00Z".parse().unwrap(),
     };
     let f = Filter::All;
-    let want = events.iter().filter(|e| e.tenant() == "acme" && range.contains(e.timestamp())).count();
+    let want = events
+        .iter()
+        .filter(|e| e.tenant() == "acme" && range.contains(e.timestamp()))
+        .count();
     let (_, total) = search(&store, &["acme"], &f, range, 10, 0, Order::NewestFirst);
     assert_eq!(total as usize, want);
     let (_, g) = search(&store, &["globex"], &f, all_range(), 10, 0, Order::NewestFirst);
     assert_eq!(g, 50);
-    let (_, both) = search(&store, &["acme", "globex"], &f, all_range(), 10, 0, Order::NewestFirst);
+    let (_, both) = search(
+        &store,
+        &["acme", "globex"],
+        &f,
+        all_range(),
+        10,
+        0,
+        Order::NewestFirst,
+    );
     assert_eq!(both, 650);
     let (_, none) = search(&store, &["initech"], &f, all_range(), 10, 0, Order::NewestFirst);
     assert_eq!(none, 0);
@@ -168,7 +249,10 @@ fn re_appending_is_idempotent_and_survives_reopen() {
     store.close().unwrap();
     drop(store);
     let again = LocalStore::open(dir.path()).unwrap();
-    assert_eq!(again.count(&["acme".into()], &Filter::All, &all_range()).unwrap(), 600);
+    assert_eq!(
+        again.count(&["acme".into()], &Filter::All, &all_range()).unwrap(),
+        600
+    );
     let found = again
         .search(&SearchRequest {
             tenants: vec!["acme".into()],
@@ -190,6 +274,8 @@ fn unexpanded_lists_and_bad_tenants_are_errors() {
     let f = filter::parse("source.ip:@office").unwrap();
     let err = store.count(&["acme".into()], &f, &all_range()).unwrap_err();
     assert!(err.to_string().contains("@office"), "{err}");
-    let err = store.count(&["../etc".into()], &Filter::All, &all_range()).unwrap_err();
+    let err = store
+        .count(&["../etc".into()], &Filter::All, &all_range())
+        .unwrap_err();
     assert!(err.to_string().contains("invalid tenant"), "{err}");
 }

@@ -12,6 +12,8 @@ use clap::Args;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use mamori_store::LocalStore;
+
+use crate::corpus::Rng;
 use serde_json::{Value, json};
 
 /// Arguments of `mamori demo`.
@@ -40,7 +42,15 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     }
     let store = LocalStore::open(crate::events_dir(data_dir))?;
     for tenant in ["acme", "globex"] {
-        let s = crate::ingest::ingest_paths(&store, data_dir, tenant, None, &[input.join(tenant)], 200_000, false)?;
+        let s = crate::ingest::ingest_paths(
+            &store,
+            data_dir,
+            tenant,
+            None,
+            &[input.join(tenant)],
+            200_000,
+            false,
+        )?;
         eprintln!(
             "{tenant}: {} events read from {} files, {} new, {} already present, {} rejected",
             s.events, s.files, s.stored.added, s.stored.duplicates, s.rejected
@@ -50,48 +60,27 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let dd = data_dir.display();
     println!("Demo data is ready in {dd}. Try:");
     println!("  mamori --data-dir {dd} search --tenant acme --from -3d 'event.action:GetSecretValue'");
-    println!("  mamori --data-dir {dd} search --tenant acme --from -3d 'event.outcome:failure and not source.ip:10.0.0.0/8'");
-    println!("  mamori --data-dir {dd} search --tenant acme --from -3d 'user.name:svc-* and event.provider:s3.amazonaws.com'");
+    println!(
+        "  mamori --data-dir {dd} search --tenant acme --from -3d 'event.outcome:failure and not source.ip:10.0.0.0/8'"
+    );
+    println!(
+        "  mamori --data-dir {dd} search --tenant acme --from -3d 'user.name:svc-* and event.provider:s3.amazonaws.com'"
+    );
     println!("  mamori --data-dir {dd} search --tenant globex --from -3d 'http.response.status_code >= 500'");
     println!("  mamori --data-dir {dd} search --tenant globex --from -3d '\"union select\"'");
     Ok(ExitCode::SUCCESS)
 }
 
-/// A small deterministic generator (xorshift64*); not for cryptography.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-    fn uuid(&mut self) -> String {
-        let a = self.next();
-        let b = self.next();
-        format!(
-            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xfff,
-            b >> 52,
-            b & 0xffff_ffff_ffff
-        )
-    }
-}
-
 const ACCOUNT: &str = "111122223333";
-const USERS: &[&str] = &["alice", "bob", "carol", "dave", "svc-backup", "svc-deploy", "ci-runner"];
+const USERS: &[&str] = &[
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "svc-backup",
+    "svc-deploy",
+    "ci-runner",
+];
 const OFFICE: &[&str] = &["203.0.113.10", "203.0.113.11", "203.0.113.12", "10.20.1.5"];
 const ACTIONS: &[(&str, &str)] = &[
     ("s3.amazonaws.com", "GetObject"),
@@ -107,8 +96,19 @@ const ACTIONS: &[(&str, &str)] = &[
 ];
 const ATTACKER: &str = "198.51.100.77";
 
-fn cloudtrail_record(rng: &mut Rng, t: DateTime<Utc>, user: &str, ip: &str, source: &str, action: &str, error: Option<&str>) -> Value {
-    let key = format!("AKIA{:016X}", (user.len() as u64) * 0x1F2E3D4C5B6A + user.bytes().map(u64::from).sum::<u64>());
+fn cloudtrail_record(
+    rng: &mut Rng,
+    t: DateTime<Utc>,
+    user: &str,
+    ip: &str,
+    source: &str,
+    action: &str,
+    error: Option<&str>,
+) -> Value {
+    let key = format!(
+        "AKIA{:016X}",
+        (user.len() as u64) * 0x1F2E3D4C5B6A + user.bytes().map(u64::from).sum::<u64>()
+    );
     let mut r = json!({
         "eventVersion": "1.08",
         "userIdentity": {
@@ -137,7 +137,9 @@ fn cloudtrail_record(rng: &mut Rng, t: DateTime<Utc>, user: &str, ip: &str, sour
     });
     if let Some(code) = error {
         r["errorCode"] = json!(code);
-        r["errorMessage"] = json!(format!("User: arn:aws:iam::{ACCOUNT}:user/{user} is not authorized to perform: {action}"));
+        r["errorMessage"] = json!(format!(
+            "User: arn:aws:iam::{ACCOUNT}:user/{user} is not authorized to perform: {action}"
+        ));
     }
     r
 }
@@ -176,7 +178,15 @@ fn generate(dir: &Path, args: &DemoArgs, now: DateTime<Utc>) -> anyhow::Result<(
     }
     for i in 0..40 {
         let t = t0 + Duration::minutes(30) + Duration::seconds(i * 7);
-        let rec = cloudtrail_record(&mut rng, t, "bob", ATTACKER, "s3.amazonaws.com", "GetObject", None);
+        let rec = cloudtrail_record(
+            &mut rng,
+            t,
+            "bob",
+            ATTACKER,
+            "s3.amazonaws.com",
+            "GetObject",
+            None,
+        );
         by_hour.entry(hour(t)).or_default().push(rec);
     }
     for (h, mut records) in by_hour {
@@ -205,7 +215,13 @@ fn generate(dir: &Path, args: &DemoArgs, now: DateTime<Utc>) -> anyhow::Result<(
         lines.push_str(&ev.to_string());
         lines.push('\n');
     }
-    for (i, probe) in ["/search?q=1' union select username,password from users--", "/../../etc/passwd"].iter().enumerate() {
+    for (i, probe) in [
+        "/search?q=1' union select username,password from users--",
+        "/../../etc/passwd",
+    ]
+    .iter()
+    .enumerate()
+    {
         let t = now - Duration::hours(3) + Duration::minutes(i as i64);
         let ev = json!({
             "@timestamp": t.to_rfc3339_opts(SecondsFormat::Millis, true),

@@ -60,7 +60,15 @@ pub fn run(data_dir: &Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         name => Some(name.parse::<Format>().map_err(|e| anyhow::anyhow!("{e}"))?),
     };
     let store = LocalStore::open(crate::events_dir(data_dir))?;
-    let summary = ingest_paths(&store, data_dir, &args.tenant, format, &args.paths, args.commit_every, true)?;
+    let summary = ingest_paths(
+        &store,
+        data_dir,
+        &args.tenant,
+        format,
+        &args.paths,
+        args.commit_every,
+        true,
+    )?;
     store.close()?;
     print_summary(&summary, data_dir, &args.tenant);
     Ok(if summary.rejected > 0 || summary.skipped_files > 0 {
@@ -113,8 +121,16 @@ pub fn ingest_paths(
 ) -> anyhow::Result<Summary> {
     let started = Instant::now();
     let files = expand_paths(paths)?;
-    let total_bytes: u64 = files.iter().filter_map(|f| f.metadata().ok()).map(|m| m.len()).sum();
-    let bar = if progress { ProgressBar::new(total_bytes) } else { ProgressBar::hidden() };
+    let total_bytes: u64 = files
+        .iter()
+        .filter_map(|f| f.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = if progress {
+        ProgressBar::new(total_bytes)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -178,7 +194,12 @@ fn report_skip(bar: &ProgressBar, e: &FormatError) {
     bar.println(format!("skipped: {e}"));
 }
 
-fn flush(store: &LocalStore, dead: &mut DeadLetter, batch: &mut Vec<Event>, s: &mut Summary) -> anyhow::Result<()> {
+fn flush(
+    store: &LocalStore,
+    dead: &mut DeadLetter,
+    batch: &mut Vec<Event>,
+    s: &mut Summary,
+) -> anyhow::Result<()> {
     dead.sync()?;
     if batch.is_empty() {
         return Ok(());
@@ -189,7 +210,11 @@ fn flush(store: &LocalStore, dead: &mut DeadLetter, batch: &mut Vec<Event>, s: &
 }
 
 fn print_summary(s: &Summary, data_dir: &Path, tenant: &str) {
-    let rate = if s.seconds > 0.0 { s.events as f64 / s.seconds } else { 0.0 };
+    let rate = if s.seconds > 0.0 {
+        s.events as f64 / s.seconds
+    } else {
+        0.0
+    };
     eprintln!(
         "ingested {} files ({} skipped), {:.1} MiB: {} events read, {} stored, {} already present, {} rejected, {} warnings in {:.2}s ({:.0} events/s)",
         s.files,
@@ -206,7 +231,10 @@ fn print_summary(s: &Summary, data_dir: &Path, tenant: &str) {
     if s.rejected > 0 {
         eprintln!(
             "rejected records are in {}",
-            data_dir.join("dead-letter").join(format!("{tenant}.ndjson")).display()
+            data_dir
+                .join("dead-letter")
+                .join(format!("{tenant}.ndjson"))
+                .display()
         );
     }
 }

@@ -1,14 +1,10 @@
 //! `mamori`: the command line of the Mamori security-operations platform.
 
-mod dead_letter;
-mod demo;
-mod ingest;
-mod search;
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use mamori::{demo, ingest, search};
 
 /// Mamori (守り): collect, search and detect across your customers' logs.
 #[derive(Parser, Debug)]
@@ -52,9 +48,4 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-/// Where the event store lives inside the data directory.
-pub fn events_dir(data_dir: &std::path::Path) -> PathBuf {
-    data_dir.join("events")
 }

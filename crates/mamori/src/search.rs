@@ -62,7 +62,11 @@ pub fn run(data_dir: &Path, args: &SearchArgs) -> anyhow::Result<ExitCode> {
         range,
         limit: args.limit,
         offset: args.offset,
-        order: if args.oldest_first { Order::OldestFirst } else { Order::NewestFirst },
+        order: if args.oldest_first {
+            Order::OldestFirst
+        } else {
+            Order::NewestFirst
+        },
     };
     let res = store.search(&req)?;
     let out = std::io::stdout();
@@ -85,7 +89,9 @@ pub fn run(data_dir: &Path, args: &SearchArgs) -> anyhow::Result<ExitCode> {
     if res.total == 0 {
         let all = store.count(&[args.tenant.clone()], &filter, &TimeRange::all())?;
         if all > 0 {
-            eprintln!("hint: {all} matching events lie outside this time range; widen it with --from (e.g. --from 2000-01-01)");
+            eprintln!(
+                "hint: {all} matching events lie outside this time range; widen it with --from (e.g. --from 2000-01-01)"
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

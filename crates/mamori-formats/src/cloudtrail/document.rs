@@ -82,7 +82,8 @@ impl Splitter<'_> {
                     if self.doc.get(value) == Some(&b'[') {
                         members.value_ended(self.array(value)?);
                     } else {
-                        let reason = format!("`Records` must be an array, found {}", describe(self.doc, value));
+                        let reason =
+                            format!("`Records` must be an array, found {}", describe(self.doc, value));
                         self.bad(value, reason, value..line_end(self.doc, value));
                         if members.skip_value(value).is_err() {
                             return None;
@@ -116,13 +117,18 @@ impl Splitter<'_> {
                     } else {
                         (start, "")
                     };
-                    let reason = format!("truncated: the object opened at line {line} column {col} is not closed{rest}");
+                    let reason = format!(
+                        "truncated: the object opened at line {line} column {col} is not closed{rest}"
+                    );
                     self.bad(at, reason, at..self.doc.len());
                 }
                 None
             }
             (ScanError::Unexpected(at), true) => {
-                let reason = format!("after the Records array: expected `,` or `}}`, found {}", describe(self.doc, at));
+                let reason = format!(
+                    "after the Records array: expected `,` or `}}`, found {}",
+                    describe(self.doc, at)
+                );
                 self.bad(at, reason, at..line_end(self.doc, at));
                 None
             }
@@ -167,7 +173,11 @@ impl Splitter<'_> {
                 }
             };
             let location = self.location(i);
-            self.out.push(Piece::Record { start: i, end, location });
+            self.out.push(Piece::Record {
+                start: i,
+                end,
+                location,
+            });
             i = skip_ws(self.doc, end);
             match self.doc.get(i) {
                 Some(b',') => {
@@ -189,13 +199,17 @@ impl Splitter<'_> {
                 None => {
                     if self.complete {
                         let (line, col, _) = self.index.at(open);
-                        let reason = format!("truncated: the array opened at line {line} column {col} is not closed");
+                        let reason =
+                            format!("truncated: the array opened at line {line} column {col} is not closed");
                         self.bad(i, reason, i..line_end(self.doc, i));
                     }
                     return None;
                 }
                 Some(_) => {
-                    let reason = format!("expected `,` or `]` after a record, found {}", describe(self.doc, i));
+                    let reason = format!(
+                        "expected `,` or `]` after a record, found {}",
+                        describe(self.doc, i)
+                    );
                     self.bad(i, reason, i..line_end(self.doc, i));
                     return None;
                 }
@@ -212,12 +226,14 @@ impl Splitter<'_> {
     fn bad(&mut self, at: usize, reason: String, raw: Range<usize>) {
         let location = self.location(at);
         let raw = self.doc.get(raw).unwrap_or_default();
-        self.out.push(Piece::Item(Item::Bad(BadRecord::new(location, reason, raw))));
+        self.out
+            .push(Piece::Item(Item::Bad(BadRecord::new(location, reason, raw))));
     }
 
     fn warn(&mut self, at: usize, message: String) {
         let location = self.location(at);
-        self.out.push(Piece::Item(Item::Warning(Diagnostic { location, message })));
+        self.out
+            .push(Piece::Item(Item::Warning(Diagnostic { location, message })));
     }
 }
 

@@ -26,10 +26,15 @@ pub fn map_record(value: &Value, original: &str, ctx: &ParseContext) -> Result<E
         .iter()
         .any(|k| rec.contains_key(*k))
     {
-        return Err("not a CloudTrail record: it has none of eventName, eventSource, eventTime, eventID".into());
+        return Err(
+            "not a CloudTrail record: it has none of eventName, eventSource, eventTime, eventID".into(),
+        );
     }
 
-    let time = rec.get("eventTime").and_then(Value::as_str).and_then(time::rfc3339);
+    let time = rec
+        .get("eventTime")
+        .and_then(Value::as_str)
+        .and_then(time::rfc3339);
     let mut ev = Event::new(&ctx.tenant, time.unwrap_or(ctx.ingest_time), original);
     if time.is_none() {
         ev.add_tag(TIMESTAMP_MISSING);
@@ -75,13 +80,34 @@ pub fn map_record(value: &Value, original: &str, ctx: &ParseContext) -> Result<E
         (&["arn"], "arn"),
         (&["accessKeyId"], "access_key_id"),
         (&["invokedBy"], "invoked_by"),
-        (&["sessionContext", "sessionIssuer", "type"], "session_context.session_issuer.type"),
-        (&["sessionContext", "sessionIssuer", "arn"], "session_context.session_issuer.arn"),
-        (&["sessionContext", "sessionIssuer", "principalId"], "session_context.session_issuer.principal_id"),
-        (&["sessionContext", "sessionIssuer", "accountId"], "session_context.session_issuer.account_id"),
-        (&["sessionContext", "sessionIssuer", "userName"], "session_context.session_issuer.user_name"),
-        (&["sessionContext", "attributes", "mfaAuthenticated"], "session_context.mfa_authenticated"),
-        (&["sessionContext", "attributes", "creationDate"], "session_context.creation_date"),
+        (
+            &["sessionContext", "sessionIssuer", "type"],
+            "session_context.session_issuer.type",
+        ),
+        (
+            &["sessionContext", "sessionIssuer", "arn"],
+            "session_context.session_issuer.arn",
+        ),
+        (
+            &["sessionContext", "sessionIssuer", "principalId"],
+            "session_context.session_issuer.principal_id",
+        ),
+        (
+            &["sessionContext", "sessionIssuer", "accountId"],
+            "session_context.session_issuer.account_id",
+        ),
+        (
+            &["sessionContext", "sessionIssuer", "userName"],
+            "session_context.session_issuer.user_name",
+        ),
+        (
+            &["sessionContext", "attributes", "mfaAuthenticated"],
+            "session_context.mfa_authenticated",
+        ),
+        (
+            &["sessionContext", "attributes", "creationDate"],
+            "session_context.creation_date",
+        ),
     ] {
         let mut path = vec!["userIdentity"];
         path.extend_from_slice(from);
@@ -112,11 +138,19 @@ pub fn map_record(value: &Value, original: &str, ctx: &ParseContext) -> Result<E
         ("cipherSuite", "cipher_suite"),
         ("clientProvidedHostHeader", "client_provided_host_header"),
     ] {
-        copy(&mut ev, rec, &["tlsDetails", from], &format!("aws.cloudtrail.tls_details.{to}"));
+        copy(
+            &mut ev,
+            rec,
+            &["tlsDetails", from],
+            &format!("aws.cloudtrail.tls_details.{to}"),
+        );
     }
 
     let mut related = Vec::new();
-    let issuer = text(rec, &["userIdentity", "sessionContext", "sessionIssuer", "userName"]);
+    let issuer = text(
+        rec,
+        &["userIdentity", "sessionContext", "sessionIssuer", "userName"],
+    );
     for name in user.as_deref().into_iter().chain(issuer) {
         if !name.is_empty() && !related.contains(&name) {
             related.push(name);
@@ -135,14 +169,22 @@ pub fn map_record(value: &Value, original: &str, ctx: &ParseContext) -> Result<E
 fn outcome(rec: &Map<String, Value>) -> &'static str {
     let error = rec.get("errorCode").is_some_and(|v| !v.is_null());
     let console_failure = text(rec, &["responseElements", "ConsoleLogin"]) == Some("Failure");
-    if error || console_failure { "failure" } else { "success" }
+    if error || console_failure {
+        "failure"
+    } else {
+        "success"
+    }
 }
 
 /// `user.name`: the session name for assumed roles, `root` for the root
 /// user, else `userName`, else what follows `:` in `principalId`.
 fn user_name(rec: &Map<String, Value>) -> Option<String> {
     let id = |k: &str| text(rec, &["userIdentity", k]);
-    let after_colon = || id("principalId").and_then(|p| p.split_once(':')).map(|(_, s)| s.to_string());
+    let after_colon = || {
+        id("principalId")
+            .and_then(|p| p.split_once(':'))
+            .map(|(_, s)| s.to_string())
+    };
     let name = match id("type") {
         Some("AssumedRole") => id("arn")
             .and_then(|arn| arn.split_once(":assumed-role/"))

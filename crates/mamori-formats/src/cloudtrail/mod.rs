@@ -64,6 +64,8 @@ use serde_json::Value;
 use crate::json;
 use crate::lines::{LineReader, ReadFailure};
 use crate::record::{BadRecord, Item, Location, ParseContext};
+use crate::scan::skip_ws;
+use crate::sniff;
 
 pub use map::{TIMESTAMP_MISSING, map_record};
 
@@ -84,12 +86,38 @@ pub fn parse(input: Box<dyn BufRead + Send>, ctx: &ParseContext) -> Box<dyn Iter
     })
 }
 
+/// True when an input starting with `head` is CloudTrail: a `Records`
+/// document, a record (one line or pretty-printed), an EventBridge CloudTrail
+/// event, or an array of records.
+pub fn sniff(head: &[u8]) -> bool {
+    let (head, start) = sniff::start(head);
+    let first = match head.get(start) {
+        Some(b'[') => {
+            let element = skip_ws(head, start + 1);
+            return sniff::object_at(head, element).is_some_and(|o| o.has_all(&RECORD_KEYS));
+        }
+        _ => sniff::object_at(head, start),
+    };
+    let Some(obj) = first else { return false };
+    let records = obj.get("Records").is_some_and(|v| v.starts_with(b"["));
+    let eventbridge = obj
+        .get("detail-type")
+        .is_some_and(|v| v.starts_with(b"\"") && v.ends_with(b"via CloudTrail\""));
+    records || eventbridge || obj.has_all(&RECORD_KEYS)
+}
+
+/// True when an input starting with `head` is a CloudTrail digest file.
+pub fn sniff_digest(head: &[u8]) -> bool {
+    sniff::first_object(head).is_some_and(|o| o.has_all(&DIGEST_KEYS))
+}
+
+const RECORD_KEYS: [&str; 3] = ["eventVersion", "eventSource", "eventName"];
+const DIGEST_KEYS: [&str; 2] = ["awsAccountId", "digestStartTime"];
+
 /// True when a JSON object looks like a CloudTrail record (it has
 /// `eventVersion`, `eventSource` and `eventName`).
 pub fn is_record(obj: &serde_json::Map<String, Value>) -> bool {
-    ["eventVersion", "eventSource", "eventName"]
-        .iter()
-        .all(|k| obj.contains_key(*k))
+    RECORD_KEYS.iter().all(|k| obj.contains_key(*k))
 }
 
 enum Mode {
@@ -180,7 +208,9 @@ impl Records {
             Some(Ok(line)) if line.too_long => {
                 let location = self.ctx.location(Some(line.number), Some(1), Some(line.offset));
                 let reason = format!("line longer than {MAX_DOCUMENT} bytes");
-                self.pieces.push_back(Piece::Item(Item::Bad(BadRecord::new(location, reason, &line.raw))));
+                self.pieces.push_back(Piece::Item(Item::Bad(BadRecord::new(
+                    location, reason, &line.raw,
+                ))));
             }
             Some(Ok(line)) => self.load(line.raw, line.number, line.offset, true),
         }
@@ -215,7 +245,10 @@ fn render(doc: &[u8], piece: Piece, ctx: &ParseContext) -> Option<Item> {
         Err(e) => {
             let at = json::position(&e, location.line.unwrap_or(1), location.column.unwrap_or(1));
             let reason = match at {
-                Some((line, column)) => format!("invalid JSON: {} at line {line} column {column}", json::message(&e)),
+                Some((line, column)) => format!(
+                    "invalid JSON: {} at line {line} column {column}",
+                    json::message(&e)
+                ),
                 None => format!("invalid JSON: {}", json::message(&e)),
             };
             return bad(location, reason);
@@ -244,12 +277,14 @@ enum Shape<'a> {
 
 fn object_shape(value: &Value) -> Shape<'_> {
     let has = |k: &str| value.get(k).is_some();
-    if has("awsAccountId") && has("digestStartTime") {
+    if DIGEST_KEYS.iter().all(|k| has(k)) {
         return Shape::Digest;
     }
     let detail_type = value.get("detail-type").and_then(Value::as_str);
     match value.get("detail") {
-        Some(detail) if detail_type.is_some_and(|t| t.ends_with("via CloudTrail")) => Shape::EventBridge(detail),
+        Some(detail) if detail_type.is_some_and(|t| t.ends_with("via CloudTrail")) => {
+            Shape::EventBridge(detail)
+        }
         _ => Shape::Record,
     }
 }

@@ -141,7 +141,7 @@ impl Filter {
                 other => out.push(other),
             }
         }
-        if out.iter().any(|f| *f == Filter::All) {
+        if out.contains(&Filter::All) {
             return Filter::All;
         }
         match out.len() {

@@ -11,7 +11,7 @@
 //!     (`::1` equals `0:0::1`), dates as instants when both sides parse as
 //!     RFC 3339 or `YYYY-MM-DD`. A wildcard (`*` any run, `?` one character)
 //!     must cover the whole value, case-insensitively.
-//!   - text fields: the value is split into [words](crate::fields::words); a
+//!   - text fields: the value is split into [words]; a
 //!     term or phrase matches when its own words appear consecutively in that
 //!     order (a one-word term is thus "contains the word"; a term or phrase
 //!     without any word must equal the whole value); a wildcard must cover one
@@ -24,12 +24,12 @@
 //!     `true`), case-insensitively; a numeric term also equals the same number
 //!     written differently (`404` matches `404.0`).
 //! - a bare value (no field) holds if it matches, with text-field rules, any
-//!   leaf of the event except `event.original` (numbers and booleans by text).
-//! - `field op x` and ranges hold if **one** value satisfies every bound. Each
-//!   bound compares numerically when it is a number and the value is a number
-//!   or numeric string; else as addresses when both sides are IPs; else as
-//!   instants when both are RFC 3339 times or dates; else as case-sensitive
-//!   strings. Open (`*`) ends always hold.
+//!   string or number leaf of the event except `event.original` and `@timestamp`.
+//! - `field op x` and ranges hold if **one** value satisfies every bound. A
+//!   numeric bound compares only numbers and numeric strings; an IP bound only
+//!   addresses; a time bound compares instants when the value is a time and
+//!   text otherwise; any other bound compares case-sensitive text. Open (`*`)
+//!   ends always hold.
 //! - `_exists_:field` / `field:*` holds if the path has a non-null value.
 //! - `not`, `and`, `or` as usual; `*` always holds.
 //! - a context list (`@name`) must be replaced with
@@ -40,7 +40,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Utc};
 use ipnet::IpNet;
 use regex::Regex;
 use serde_json::Value;
@@ -48,7 +48,8 @@ use serde_json::Value;
 use super::ast::{Bound, CompareOp, Filter, Pattern, Scalar, WildPart};
 use super::parser::{FilterError, regex_reason};
 use crate::Event;
-use crate::fields::{FieldKind, kind_of, words};
+use crate::fields::{FieldKind, kind_of, lowercase, number_of, number_of_str, words};
+use crate::time::parse_instant;
 
 /// A filter prepared for evaluation on many events (see [`Filter::compile`]).
 #[derive(Debug, Clone)]
@@ -130,7 +131,10 @@ impl Node {
             }
             Filter::Exists { field } => Node::Exists(field.clone()),
             Filter::ListRef { name, .. } => {
-                return Err(FilterError::at(0, format!("context list @{name} was not expanded")));
+                return Err(FilterError::at(
+                    0,
+                    format!("context list @{name} was not expanded"),
+                ));
             }
         })
     }
@@ -148,7 +152,7 @@ impl Node {
             Node::Match { field: None, pat } => ev
                 .leaves()
                 .into_iter()
-                .filter(|(path, _)| path != "event.original")
+                .filter(|(path, v)| !v.is_boolean() && path != "event.original" && path != "@timestamp")
                 .any(|(_, v)| value_text(v).is_some_and(|t| pat.matches_text(&t))),
             Node::Range { field, lower, upper } => ev.values(field).into_iter().any(|v| {
                 lower.as_ref().is_none_or(|l| l.admits(v, Ordering::Greater))
@@ -174,14 +178,21 @@ impl Pat {
             Pattern::Term(text) | Pattern::Phrase(text) => Pat::Exact(Exact::new(text)),
             Pattern::Wildcard(parts) => Pat::Wild(Glob::new(parts)),
             Pattern::Cidr(net) => Pat::Cidr(*net),
-            Pattern::Regex(re) => Pat::Regex(Regex::new(re).map_err(|e| {
-                FilterError::at(0, format!("invalid regex /{re}/: {}", regex_reason(&e)))
-            })?),
+            Pattern::Regex(re) => Pat::Regex(
+                Regex::new(re)
+                    .map_err(|e| FilterError::at(0, format!("invalid regex /{re}/: {}", regex_reason(&e))))?,
+            ),
         })
     }
 
     /// Match one JSON leaf of a field of `kind`.
     fn matches_value(&self, kind: FieldKind, v: &Value) -> bool {
+        if let Pat::Exact(e) = self
+            && e.number.is_some()
+            && number_of(v) == e.number
+        {
+            return true;
+        }
         match v {
             Value::String(s) => self.matches_str(kind, s),
             Value::Number(n) => match self {
@@ -240,7 +251,7 @@ impl Exact {
         Exact {
             lower: lower(text),
             words: words(text).collect(),
-            number: text.parse::<f64>().ok().filter(|n| n.is_finite()),
+            number: number_of_str(text),
             ip: parse_ip(text),
             time: parse_time(text),
         }
@@ -344,15 +355,10 @@ impl Limit {
     fn compare(&self, v: &Value) -> Option<Ordering> {
         let text = value_text(v)?;
         if let Some(n) = self.number {
-            let x = v
-                .as_f64()
-                .or_else(|| text.trim().parse::<f64>().ok().filter(|x| x.is_finite()));
-            if let Some(x) = x {
-                return x.partial_cmp(&n);
-            }
+            return number_of(v)?.partial_cmp(&n);
         }
-        if let (Some(ip), Some(x)) = (self.ip, parse_ip(&text)) {
-            return Some(ip_key(x).cmp(&ip_key(ip)));
+        if let Some(ip) = self.ip {
+            return Some(ip_key(parse_ip(&text)?).cmp(&ip_key(ip)));
         }
         if let (Some(time), Some(x)) = (self.time, parse_time(&text)) {
             return Some(x.cmp(&time));
@@ -371,9 +377,8 @@ fn value_text(v: &Value) -> Option<Cow<'_, str>> {
     }
 }
 
-/// Lower-case character by character (the same rule on both sides).
 fn lower(s: &str) -> String {
-    s.chars().flat_map(char::to_lowercase).collect()
+    lowercase(s)
 }
 
 /// An IP address, IPv4-mapped IPv6 read as IPv4.
@@ -389,16 +394,8 @@ fn ip_key(ip: IpAddr) -> u128 {
     }
 }
 
-/// An RFC 3339 time, or a `YYYY-MM-DD` date at midnight UTC.
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .ok()
-        .or_else(|| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
-                .map(|d| d.and_time(NaiveTime::MIN).and_utc())
-        })
+    parse_instant(s)
 }
 
 #[cfg(test)]

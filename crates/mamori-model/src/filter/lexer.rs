@@ -157,7 +157,10 @@ impl<'a> Lexer<'a> {
                 break;
             } else {
                 self.pos += 1;
-                chars.push(WordChar { ch: c, escaped: false });
+                chars.push(WordChar {
+                    ch: c,
+                    escaped: false,
+                });
             }
         }
         Ok(Word { chars, column })

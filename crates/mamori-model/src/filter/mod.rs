@@ -18,4 +18,5 @@ mod parser;
 mod print;
 
 pub use ast::{Bound, CompareOp, Filter, Pattern, Scalar, WildPart};
+pub use eval::Matcher;
 pub use parser::{FilterError, parse};

@@ -74,6 +74,7 @@ pub fn parse(input: &str) -> Result<Filter, FilterError> {
     let chars: Vec<char> = input.chars().collect();
     let mut p = Parser {
         lx: Lexer::new(&chars),
+        depth: 0,
     };
     p.lx.skip_ws();
     if p.lx.peek().is_none() {
@@ -95,10 +96,16 @@ enum Op {
     Not,
 }
 
+/// How many parentheses and `not`s may nest, so that hostile input cannot
+/// overflow the stack.
+const MAX_DEPTH: usize = 128;
+
 /// Recursive descent over a [`Lexer`]. `group` is the field of an enclosing
 /// `field:( … )`, whose terms are values of that field.
 struct Parser<'a> {
     lx: Lexer<'a>,
+    /// Current nesting of parentheses and `not`.
+    depth: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -131,9 +138,10 @@ impl<'a> Parser<'a> {
 
     fn unary(&mut self, group: Option<&str>) -> Result<Filter, FilterError> {
         match self.peek_op(group)? {
-            Some((Op::Not, _, after)) => {
+            Some((Op::Not, column, after)) => {
                 self.lx = after;
-                Ok(Filter::Not(Box::new(self.unary(group)?)))
+                let inner = self.nested(column, |p| p.unary(group))?;
+                Ok(Filter::Not(Box::new(inner)))
             }
             Some((_, column, after)) => Err(FilterError::at(
                 column,
@@ -167,6 +175,24 @@ impl<'a> Parser<'a> {
             .map(|op| (op, column, lx)))
     }
 
+    /// Run `parse` one nesting level deeper, refusing to go past [`MAX_DEPTH`].
+    fn nested(
+        &mut self,
+        column: usize,
+        parse: impl FnOnce(&mut Self) -> Result<Filter, FilterError>,
+    ) -> Result<Filter, FilterError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(FilterError::at(
+                column,
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        self.depth += 1;
+        let result = parse(self);
+        self.depth -= 1;
+        result
+    }
+
     fn primary(&mut self, group: Option<&str>) -> Result<Filter, FilterError> {
         self.lx.skip_ws();
         let column = self.lx.column();
@@ -182,7 +208,7 @@ impl<'a> Parser<'a> {
     fn paren(&mut self, group: Option<&str>) -> Result<Filter, FilterError> {
         let open = self.lx.column();
         self.lx.bump();
-        let inner = self.or(group)?;
+        let inner = self.nested(open, |p| p.or(group))?;
         self.lx.skip_ws();
         if self.lx.eat(')') {
             Ok(inner)
@@ -217,12 +243,10 @@ impl<'a> Parser<'a> {
                 self.compare(&word)
             }
             _ if word.is("*") => Ok(Filter::All),
-            _ if word.chars.first().is_some_and(|c| c.ch == '@' && !c.escaped) => {
-                Ok(Filter::ListRef {
-                    field: None,
-                    name: list_name(&word, 1)?,
-                })
-            }
+            _ if word.chars.first().is_some_and(|c| c.ch == '@' && !c.escaped) => Ok(Filter::ListRef {
+                field: None,
+                name: list_name(&word, 1)?,
+            }),
             _ => Ok(bare_match(pattern(&word))),
         }
     }
@@ -290,7 +314,10 @@ impl<'a> Parser<'a> {
         let column = self.lx.column();
         let re = self.lx.regex()?;
         if let Err(e) = regex::Regex::new(&re) {
-            return Err(FilterError::at(column, format!("invalid regex: {}", regex_reason(&e))));
+            return Err(FilterError::at(
+                column,
+                format!("invalid regex: {}", regex_reason(&e)),
+            ));
         }
         match self.lx.peek() {
             None | Some(')') => Ok(Pattern::Regex(re)),

@@ -23,7 +23,10 @@ impl Display for Filter {
                 grouped(f, inner, matches!(**inner, Filter::And(_) | Filter::Or(_)))
             }
             Filter::Match { field: None, value } => write_pattern(f, value, Position::Bare),
-            Filter::Match { field: Some(field), value } => {
+            Filter::Match {
+                field: Some(field),
+                value,
+            } => {
                 write_field(f, field)?;
                 f.write_char(':')?;
                 write_pattern(f, value, Position::Value)
@@ -35,18 +38,29 @@ impl Display for Filter {
             }
             Filter::Range { field, lower, upper } => {
                 write_field(f, field)?;
-                f.write_str(if lower.as_ref().is_none_or(|b| b.inclusive) { ":[" } else { ":{" })?;
+                f.write_str(if lower.as_ref().is_none_or(|b| b.inclusive) {
+                    ":["
+                } else {
+                    ":{"
+                })?;
                 write_bound(f, lower.as_ref())?;
                 f.write_str(" TO ")?;
                 write_bound(f, upper.as_ref())?;
-                f.write_str(if upper.as_ref().is_none_or(|b| b.inclusive) { "]" } else { "}" })
+                f.write_str(if upper.as_ref().is_none_or(|b| b.inclusive) {
+                    "]"
+                } else {
+                    "}"
+                })
             }
             Filter::Exists { field } => {
                 write_field(f, field)?;
                 f.write_str(":*")
             }
             Filter::ListRef { field: None, name } => write!(f, "@{name}"),
-            Filter::ListRef { field: Some(field), name } => {
+            Filter::ListRef {
+                field: Some(field),
+                name,
+            } => {
                 write_field(f, field)?;
                 write!(f, ":@{name}")
             }
@@ -85,9 +99,12 @@ enum Position {
 fn write_pattern(f: &mut Formatter<'_>, pattern: &Pattern, pos: Position) -> fmt::Result {
     match pattern {
         Pattern::Term(text) => {
-            let keyword = pos == Position::Bare && ["and", "or", "not"].iter().any(|k| text.eq_ignore_ascii_case(k));
+            let keyword =
+                pos == Position::Bare && ["and", "or", "not"].iter().any(|k| text.eq_ignore_ascii_case(k));
             let cidr_like = text.contains('/') && text.parse::<ipnet::IpNet>().is_ok();
-            write_unquoted(f, text, pos, true, |i, c| (keyword && i == 0) || (cidr_like && c == '/'))
+            write_unquoted(f, text, pos, true, |i, c| {
+                (keyword && i == 0) || (cidr_like && c == '/')
+            })
         }
         Pattern::Phrase(text) => write_quoted(f, text),
         Pattern::Wildcard(parts) => {
@@ -195,7 +212,9 @@ fn needs_quotes(text: &str) -> bool {
     text.is_empty()
         || text.parse::<f64>().is_ok()
         || text.eq_ignore_ascii_case("to")
-        || !text.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '+' | '@' | '/'))
+        || !text
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '+' | '@' | '/'))
 }
 
 #[cfg(test)]

@@ -19,7 +19,11 @@ impl Collector for Candidates {
     type Fruit = Vec<(i64, DocAddress)>;
     type Child = SegmentCandidates;
 
-    fn for_segment(&self, segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<SegmentCandidates> {
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentCandidates> {
         Ok(SegmentCandidates {
             segment,
             ts: reader.fast_fields().i64("ts")?,

@@ -6,12 +6,13 @@
 use std::net::IpAddr;
 use std::ops::Bound as B;
 
-use mamori_model::fields::{FieldKind, kind_of, number_of_str};
+use mamori_model::fields::{FieldKind, kind_of, lowercase, number_of_str};
 use mamori_model::filter::{Bound, CompareOp, Filter, Pattern, Scalar, WildPart};
+use mamori_model::time::parse_instant;
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, InvertedIndexRangeQuery, Occur, Query, RangeQuery,
-    RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, EmptyQuery, InvertedIndexRangeQuery, Occur, Query, RangeQuery, RegexQuery,
+    TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 
@@ -27,13 +28,22 @@ pub struct Compiled {
 
 impl Compiled {
     fn exact(q: Box<dyn Query>) -> Self {
-        Compiled { query: Some(q), exact: true }
+        Compiled {
+            query: Some(q),
+            exact: true,
+        }
     }
     fn narrow(q: Box<dyn Query>) -> Self {
-        Compiled { query: Some(q), exact: false }
+        Compiled {
+            query: Some(q),
+            exact: false,
+        }
     }
     fn any() -> Self {
-        Compiled { query: None, exact: false }
+        Compiled {
+            query: None,
+            exact: false,
+        }
     }
     /// The query to run, `AllQuery` when nothing narrows.
     pub fn into_query(self) -> Box<dyn Query> {
@@ -58,7 +68,10 @@ pub fn compile(f: &Fields, filter: &Filter) -> Result<Compiled, StoreError> {
             if qs.is_empty() {
                 Compiled::any()
             } else {
-                Compiled { query: Some(Box::new(BooleanQuery::intersection(qs))), exact }
+                Compiled {
+                    query: Some(Box::new(BooleanQuery::intersection(qs))),
+                    exact,
+                }
             }
         }
         Filter::Or(items) => {
@@ -72,7 +85,10 @@ pub fn compile(f: &Fields, filter: &Filter) -> Result<Compiled, StoreError> {
                     None => return Ok(Compiled::any()),
                 }
             }
-            Compiled { query: Some(Box::new(BooleanQuery::union(qs))), exact }
+            Compiled {
+                query: Some(Box::new(BooleanQuery::union(qs))),
+                exact,
+            }
         }
         Filter::Not(inner) => {
             let c = compile(f, inner)?;
@@ -86,7 +102,10 @@ pub fn compile(f: &Fields, filter: &Filter) -> Result<Compiled, StoreError> {
         }
         Filter::Exists { field } => Compiled::exact(exists(f, field)),
         Filter::Match { field: None, value } => bare(f, value),
-        Filter::Match { field: Some(field), value } => field_match(f, field, value),
+        Filter::Match {
+            field: Some(field),
+            value,
+        } => field_match(f, field, value),
         Filter::Compare { field, op, value } => {
             let (lower, upper) = match op {
                 CompareOp::Gt => (Some((value, false)), None),
@@ -96,9 +115,7 @@ pub fn compile(f: &Fields, filter: &Filter) -> Result<Compiled, StoreError> {
             };
             range(f, field, lower, upper)
         }
-        Filter::Range { field, lower, upper } => {
-            range(f, field, bound_ref(lower), bound_ref(upper))
-        }
+        Filter::Range { field, lower, upper } => range(f, field, bound_ref(lower), bound_ref(upper)),
         Filter::ListRef { name, .. } => {
             return Err(StoreError::Filter(format!(
                 "context list @{name} was not expanded before the search"
@@ -152,12 +169,19 @@ fn bare(f: &Fields, value: &Pattern) -> Compiled {
                     _ => " ",
                 })
                 .collect();
-            let inner: Vec<String> = lit.split(' ').filter(|s| !s.is_empty()).flat_map(|s| {
-                let ws = words(s);
-                // Only words not touching a wildcard are whole words.
-                let n = ws.len();
-                ws.into_iter().enumerate().filter(move |(i, _)| *i > 0 && *i + 1 < n).map(|(_, w)| w)
-            }).collect();
+            let inner: Vec<String> = lit
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .flat_map(|s| {
+                    let ws = words(s);
+                    // Only words not touching a wildcard are whole words.
+                    let n = ws.len();
+                    ws.into_iter()
+                        .enumerate()
+                        .filter(move |(i, _)| *i > 0 && *i + 1 < n)
+                        .map(|(_, w)| w)
+                })
+                .collect();
             if inner.is_empty() {
                 Compiled::any()
             } else {
@@ -181,6 +205,16 @@ fn field_match(f: &Fields, field: &str, value: &Pattern) -> Compiled {
         Pattern::Term(t) | Pattern::Phrase(t) if kind == FieldKind::Text => {
             all_words(f, t, false).and_exists(f, field)
         }
+        Pattern::Term(t) | Pattern::Phrase(t) if kind == FieldKind::Date => match (field, parse_instant(t)) {
+            ("@timestamp", Some(at)) => {
+                let us = at.timestamp_micros();
+                Compiled::exact(Box::new(RangeQuery::new(
+                    B::Included(Term::from_field_i64(f.ts, us)),
+                    B::Included(Term::from_field_i64(f.ts, us)),
+                )))
+            }
+            _ => Compiled::narrow(exists(f, field)),
+        },
         Pattern::Term(t) | Pattern::Phrase(t) => {
             let mut qs = vec![term_query(Term::from_field_text(f.kw, &kw_term(field, t)))];
             if let Ok(ip) = t.parse::<IpAddr>() {
@@ -193,13 +227,16 @@ fn field_match(f: &Fields, field: &str, value: &Pattern) -> Compiled {
                     B::Included(Term::from_field_bytes(f.num, &key)),
                 )));
             }
-            let exact = t.to_lowercase().len() < KW_MAX;
+            let exact = lowercase(t).len() < KW_MAX;
             let q: Box<dyn Query> = if qs.len() == 1 {
                 qs.pop().expect("one")
             } else {
                 Box::new(BooleanQuery::union(qs))
             };
-            Compiled { query: Some(q), exact }
+            Compiled {
+                query: Some(q),
+                exact,
+            }
         }
         Pattern::Wildcard(parts) if kind == FieldKind::Text => {
             bare(f, &Pattern::Wildcard(parts.clone())).and_exists(f, field)
@@ -225,7 +262,10 @@ impl Compiled {
             Some(q) => Box::new(BooleanQuery::intersection(vec![q, e])) as Box<dyn Query>,
             None => e,
         };
-        Compiled { query: Some(q), exact: false }
+        Compiled {
+            query: Some(q),
+            exact: false,
+        }
     }
 }
 
@@ -243,7 +283,7 @@ fn wildcard(f: &Fields, field: &str, parts: &[WildPart]) -> Compiled {
     let mut re = String::new();
     for p in parts {
         match p {
-            WildPart::Literal(s) => re.push_str(&regex::escape(&s.to_lowercase())),
+            WildPart::Literal(s) => re.push_str(&regex::escape(&lowercase(s))),
             WildPart::Any => re.push_str("(?s:.)*"),
             WildPart::One => re.push_str("(?s:.)"),
         }
@@ -271,15 +311,16 @@ fn range(
         Scalar::Number(x) => Some(*x),
         Scalar::Text(_) => None,
     };
-    let all_numeric = lower.is_none_or(|(s, _)| numeric(s).is_some())
-        && upper.is_none_or(|(s, _)| numeric(s).is_some());
+    let all_numeric =
+        lower.is_none_or(|(s, _)| numeric(s).is_some()) && upper.is_none_or(|(s, _)| numeric(s).is_some());
     if lower.is_none() && upper.is_none() {
         return Compiled::narrow(exists(f, field));
     }
     if all_numeric {
         let bound = |b: Option<(&Scalar, bool)>, open: f64| match b {
             Some((s, incl)) => {
-                let t = Term::from_field_bytes(f.num, &path_term(field, &f64_key(numeric(s).unwrap_or(open))));
+                let t =
+                    Term::from_field_bytes(f.num, &path_term(field, &f64_key(numeric(s).unwrap_or(open))));
                 if incl { B::Included(t) } else { B::Excluded(t) }
             }
             None => B::Included(Term::from_field_bytes(f.num, &path_term(field, &f64_key(open)))),
@@ -303,9 +344,7 @@ fn range(
         let micros = |b: &Option<(String, bool)>| -> Option<Option<(i64, bool)>> {
             match b {
                 None => Some(None),
-                Some((t, incl)) => chrono::DateTime::parse_from_rfc3339(t)
-                    .ok()
-                    .map(|d| Some((d.timestamp_micros(), *incl))),
+                Some((t, incl)) => parse_instant(t).map(|d| Some((d.timestamp_micros(), *incl))),
             }
         };
         if let (Some(l), Some(h)) = (micros(&lo), micros(&hi)) {

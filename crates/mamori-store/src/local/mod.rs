@@ -23,7 +23,9 @@ use tantivy::{DocAddress, IndexWriter, Order as TOrder, TantivyDocument, Term};
 
 use self::partition::{Partition, PartitionKey};
 use self::schema::Fields;
-use crate::store::{CommitReport, EventStore, Order, SearchHit, SearchRequest, SearchResult, StoreError, validate_tenant};
+use crate::store::{
+    CommitReport, EventStore, Order, SearchHit, SearchRequest, SearchResult, StoreError, validate_tenant,
+};
 
 /// Memory each partition writer may use before flushing a segment.
 const WRITER_MEMORY: usize = 96 * 1024 * 1024;
@@ -48,7 +50,8 @@ impl LocalStore {
     /// Open (or create) a store in `root`.
     pub fn open(root: impl AsRef<Path>) -> Result<Self, StoreError> {
         let root = root.as_ref().to_path_buf();
-        std::fs::create_dir_all(&root).map_err(|e| StoreError::engine(format!("creating {}", root.display()), e))?;
+        std::fs::create_dir_all(&root)
+            .map_err(|e| StoreError::engine(format!("creating {}", root.display()), e))?;
         let (schema, fields) = schema::schema();
         Ok(LocalStore {
             root,
@@ -92,7 +95,9 @@ impl LocalStore {
     fn commit_partition(&self, key: PartitionKey, events: Vec<Event>) -> Result<CommitReport, StoreError> {
         let part = self.partition(&key, true)?.expect("created");
         let what = |a: &str| format!("{a} {}/{}", key.tenant, key.day);
-        part.reader.reload().map_err(|e| StoreError::engine(what("reloading"), e))?;
+        part.reader
+            .reload()
+            .map_err(|e| StoreError::engine(what("reloading"), e))?;
         let searcher = part.reader.searcher();
         let mut writers = lock(&self.writers);
         let pos = match writers.iter().position(|(k, _)| *k == key) {
@@ -127,7 +132,10 @@ impl LocalStore {
                 report.added += 1;
             }
         }
-        writers[pos].1.commit().map_err(|e| StoreError::engine(what("committing"), e))?;
+        writers[pos]
+            .1
+            .commit()
+            .map_err(|e| StoreError::engine(what("committing"), e))?;
         // Most recently used last; close the oldest beyond the cap.
         let entry = writers.remove(pos);
         writers.push(entry);
@@ -137,19 +145,27 @@ impl LocalStore {
                 .map_err(|e| StoreError::engine(format!("merging {}/{}", k.tenant, k.day), e))?;
         }
         drop(writers);
-        part.reader.reload().map_err(|e| StoreError::engine(what("reloading"), e))?;
+        part.reader
+            .reload()
+            .map_err(|e| StoreError::engine(what("reloading"), e))?;
         Ok(report)
     }
 
     /// The partitions of these tenants that overlap the range.
-    fn partitions_for(&self, tenants: &[String], range: &TimeRange) -> Result<Vec<Arc<Partition>>, StoreError> {
+    fn partitions_for(
+        &self,
+        tenants: &[String],
+        range: &TimeRange,
+    ) -> Result<Vec<Arc<Partition>>, StoreError> {
         let (from, to) = micros(range);
         let mut out = Vec::new();
         for t in tenants {
             validate_tenant(t)?;
             for key in partition::list(&self.root, t, from, to)? {
                 if let Some(p) = self.partition(&key, false)? {
-                    p.reader.reload().map_err(|e| StoreError::engine("reloading", e))?;
+                    p.reader
+                        .reload()
+                        .map_err(|e| StoreError::engine("reloading", e))?;
                     out.push(p);
                 }
             }
@@ -230,10 +246,15 @@ impl EventStore for LocalStore {
             }
             sort_hits(&mut tops, newest);
             for (_, i, addr) in tops.into_iter().skip(req.offset).take(req.limit) {
-                hits.push(SearchHit { event: self.load(&parts[i], addr)? });
+                hits.push(SearchHit {
+                    event: self.load(&parts[i], addr)?,
+                });
             }
         } else {
-            let matcher = req.filter.compile().map_err(|e| StoreError::Filter(e.to_string()))?;
+            let matcher = req
+                .filter
+                .compile()
+                .map_err(|e| StoreError::Filter(e.to_string()))?;
             let mut cands: Vec<(i64, usize, DocAddress)> = Vec::new();
             for (i, p) in parts.iter().enumerate() {
                 let found = p

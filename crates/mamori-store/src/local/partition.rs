@@ -32,13 +32,17 @@ impl PartitionKey {
 
     /// Folder of this partition under `root`.
     pub fn dir(&self, root: &Path) -> PathBuf {
-        root.join(&self.tenant).join(self.day.format("%Y-%m-%d").to_string())
+        root.join(&self.tenant)
+            .join(self.day.format("%Y-%m-%d").to_string())
     }
 
     /// `[start, end)` of the day in µs.
     pub fn span_micros(&self) -> (i64, i64) {
         let start = self.day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
-        (start.timestamp_micros(), start.timestamp_micros() + 86_400_000_000)
+        (
+            start.timestamp_micros(),
+            start.timestamp_micros() + 86_400_000_000,
+        )
     }
 }
 
@@ -59,7 +63,12 @@ fn settings() -> IndexSettings {
 }
 
 /// Open a partition, creating it when `create` is set and it does not exist.
-pub fn open(root: &Path, key: &PartitionKey, schema: &Schema, create: bool) -> Result<Option<Partition>, StoreError> {
+pub fn open(
+    root: &Path,
+    key: &PartitionKey,
+    schema: &Schema,
+    create: bool,
+) -> Result<Option<Partition>, StoreError> {
     let dir = key.dir(root);
     let what = || format!("opening partition {}", dir.display());
     let index = if dir.join("meta.json").exists() {
@@ -94,7 +103,10 @@ pub fn list(root: &Path, tenant: &str, from: i64, to: i64) -> Result<Vec<Partiti
     let mut keys = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(day) = name.to_str().and_then(|n| NaiveDate::parse_from_str(n, "%Y-%m-%d").ok()) else {
+        let Some(day) = name
+            .to_str()
+            .and_then(|n| NaiveDate::parse_from_str(n, "%Y-%m-%d").ok())
+        else {
             continue;
         };
         let key = PartitionKey {

@@ -18,12 +18,11 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 
 use mamori_model::Event;
-use mamori_model::fields::{FieldKind, kind_of, number_of_str};
+use mamori_model::fields::{FieldKind, kind_of, lowercase, number_of_str};
 use serde_json::Value;
 use tantivy::TantivyDocument;
 use tantivy::schema::{
-    BytesOptions, FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing,
-    TextOptions,
+    BytesOptions, FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 
@@ -31,8 +30,6 @@ use crate::codec::{f64_key, ip_key, path_term};
 
 /// Longest keyword value indexed whole; longer ones are indexed by their prefix.
 pub const KW_MAX: usize = 256;
-/// Longest text value whose words are indexed.
-pub const TEXT_MAX: usize = 64 * 1024;
 /// Name of the word tokenizer registered on every partition.
 pub const WORDS_TOKENIZER: &str = "mamori_words";
 
@@ -128,7 +125,7 @@ pub fn to_document(f: &Fields, ev: &Event, json: &str) -> TantivyDocument {
 fn add_string(f: &Fields, doc: &mut TantivyDocument, path: &str, s: &str) {
     doc.add_text(f.kw, kw_term(path, s));
     if path != "@timestamp" {
-        doc.add_text(f.text, truncate(s, TEXT_MAX));
+        doc.add_text(f.text, s);
     }
     if kind_of(path) == FieldKind::Ip
         && let Ok(ip) = s.parse::<IpAddr>()
@@ -142,7 +139,7 @@ fn add_string(f: &Fields, doc: &mut TantivyDocument, path: &str, s: &str) {
 
 /// The `kw` term of a value: `path \0 lower(value)`, the value cut to [`KW_MAX`] bytes.
 pub fn kw_term(path: &str, value: &str) -> String {
-    let lower = value.to_lowercase();
+    let lower = lowercase(value);
     let v = truncate(&lower, KW_MAX);
     let mut t = String::with_capacity(path.len() + 1 + v.len());
     t.push_str(path);
@@ -210,7 +207,7 @@ impl TokenStream for WordStream<'_> {
             self.token.text.push_str(word);
             self.token.text.make_ascii_lowercase();
         } else {
-            self.token.text.push_str(&word.to_lowercase());
+            self.token.text.push_str(&lowercase(word));
         }
         self.token.offset_from = from;
         self.token.offset_to = to;
@@ -242,7 +239,13 @@ mod tests {
 
     #[test]
     fn tokenizer_agrees_with_model_words() {
-        for text in ["Access DENIED: user=bob_1 (x.y)", "", "  ", "ÄÖ straße 10.0.0.1", "a--b__c"] {
+        for text in [
+            "Access DENIED: user=bob_1 (x.y)",
+            "",
+            "  ",
+            "ÄÖ straße 10.0.0.1",
+            "a--b__c",
+        ] {
             let want: Vec<String> = mamori_model::fields::words(text).collect();
             assert_eq!(tokens(text), want, "{text}");
         }

@@ -1,0 +1,16 @@
+//! The `mamori` command line as a library: the ingest pipeline, the dead
+//! letter, search output and the demo data generator, shared by the binary
+//! and the benchmarks.
+
+pub mod corpus;
+pub mod dead_letter;
+pub mod demo;
+pub mod ingest;
+pub mod search;
+
+use std::path::{Path, PathBuf};
+
+/// Where the event store lives inside the data directory.
+pub fn events_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("events")
+}
