@@ -10,7 +10,7 @@ use crate::record::{Item, ParseContext};
 use crate::{FormatError, cloudtrail, ndjson};
 
 /// A log format. Adding one: a module with `sniff` and `parse`, a variant
-/// here, and one line in [`REGISTRY`].
+/// here, and one line in the registry (`REGISTRY` in `format.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     /// AWS CloudTrail records (see [`crate::cloudtrail`]).

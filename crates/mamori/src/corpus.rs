@@ -173,6 +173,7 @@ pub fn records(spec: &CorpusSpec) -> impl Iterator<Item = String> + '_ {
         let t = spec.start + Duration::microseconds(n as i64 * step_us + rng.below(1000) as i64);
         let user = user_name(u);
         let failed = rng.below(50) == 0;
+        let region = ["us-east-1", "eu-west-1", "ap-northeast-1"][rng.below(3)];
         let mut r = json!({
             "eventVersion": "1.08",
             "userIdentity": {
@@ -187,7 +188,7 @@ pub fn records(spec: &CorpusSpec) -> impl Iterator<Item = String> + '_ {
             "eventTime": t.to_rfc3339_opts(SecondsFormat::Secs, true),
             "eventSource": format!("{service}.amazonaws.com"),
             "eventName": name,
-            "awsRegion": ["us-east-1", "eu-west-1", "ap-northeast-1"][rng.below(3)],
+            "awsRegion": region,
             "sourceIPAddress": source_ip(ip),
             "userAgent": format!("aws-cli/2.{}.{} Python/3.11.{} Linux/5.10 exe/x86_64.amzn.2 prompt/off command/{service}.{}", rng.below(20), rng.below(10), rng.below(9), name.to_lowercase()),
             "requestParameters": {"bucketName": format!("bucket-{}", rng.below(50)), "key": format!("data/{}/part-{:05}.parquet", rng.below(100), rng.below(10000)), "maxResults": 100},

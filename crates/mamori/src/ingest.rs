@@ -155,7 +155,7 @@ pub fn ingest_paths(
             }
         };
         if fmt == Format::CloudTrailDigest {
-            bar.println(format!("skipped {}: CloudTrail digest file", file.display()));
+            say(&bar, format!("skipped {}: CloudTrail digest file", file.display()));
             bar.inc(size);
             continue;
         }
@@ -172,12 +172,12 @@ pub fn ingest_paths(
                     }
                 }
                 Item::Bad(bad) => {
-                    bar.println(format!("rejected {}: {}", bad.location, bad.reason));
+                    say(&bar, format!("rejected {}: {}", bad.location, bad.reason));
                     dead.write(tenant, &bad)?;
                     s.rejected += 1;
                 }
                 Item::Warning(w) => {
-                    bar.println(format!("warning {}: {}", w.location, w.message));
+                    say(&bar, format!("warning {}: {}", w.location, w.message));
                     s.warnings += 1;
                 }
             }
@@ -191,7 +191,12 @@ pub fn ingest_paths(
 }
 
 fn report_skip(bar: &ProgressBar, e: &FormatError) {
-    bar.println(format!("skipped: {e}"));
+    say(bar, format!("skipped: {e}"));
+}
+
+/// A line on stderr that does not tear the progress bar (printed even when the bar is hidden).
+fn say(bar: &ProgressBar, line: String) {
+    bar.suspend(|| eprintln!("{line}"));
 }
 
 fn flush(
