@@ -17,6 +17,26 @@ pub enum Format {
     CloudTrail,
     /// AWS CloudTrail digest files: recognised, and yield nothing.
     CloudTrailDigest,
+    /// Amazon GuardDuty findings, raw JSON (see [`crate::guardduty`]).
+    GuardDuty,
+    /// AWS Security Hub findings, ASFF (see [`crate::securityhub`]).
+    SecurityHub,
+    /// Amazon VPC Flow Logs, text records (see [`crate::vpcflow`]).
+    VpcFlow,
+    /// Suricata EVE JSON (see [`crate::suricata`]).
+    Suricata,
+    /// Zeek logs, TSV or JSON (see [`crate::zeek`]).
+    Zeek,
+    /// AWS ALB (and Classic ELB) access logs (see [`crate::weblog`]).
+    Alb,
+    /// CloudFront standard logs, W3C extended (see [`crate::weblog`]).
+    CloudFront,
+    /// IIS and other W3C extended logs (see [`crate::weblog`]).
+    Iis,
+    /// Apache/nginx common and combined access logs (see [`crate::weblog`]).
+    WebAccess,
+    /// CSV with a header line (see [`crate::csv`]).
+    Csv,
     /// One JSON object per line (see [`crate::ndjson`]).
     Ndjson,
 }
@@ -44,6 +64,56 @@ const REGISTRY: &[Registration] = &[
         cloudtrail::sniff,
         cloudtrail::parse,
     ),
+    reg(
+        Format::GuardDuty,
+        "guardduty",
+        crate::guardduty::sniff,
+        crate::guardduty::parse,
+    ),
+    reg(
+        Format::SecurityHub,
+        "securityhub",
+        crate::securityhub::sniff,
+        crate::securityhub::parse,
+    ),
+    reg(
+        Format::VpcFlow,
+        "vpcflow",
+        crate::vpcflow::sniff,
+        crate::vpcflow::parse,
+    ),
+    reg(
+        Format::Suricata,
+        "suricata",
+        crate::suricata::sniff,
+        crate::suricata::parse,
+    ),
+    reg(Format::Zeek, "zeek", crate::zeek::sniff, crate::zeek::parse),
+    reg(
+        Format::Alb,
+        "alb",
+        crate::weblog::sniff_alb,
+        crate::weblog::parse_alb,
+    ),
+    reg(
+        Format::CloudFront,
+        "cloudfront",
+        crate::weblog::sniff_cloudfront,
+        crate::weblog::parse_w3c,
+    ),
+    reg(
+        Format::Iis,
+        "iis",
+        crate::weblog::sniff_iis,
+        crate::weblog::parse_w3c,
+    ),
+    reg(
+        Format::WebAccess,
+        "weblog",
+        crate::weblog::sniff,
+        crate::weblog::parse,
+    ),
+    reg(Format::Csv, "csv", crate::csv::sniff, crate::csv::parse),
     reg(Format::Ndjson, "ndjson", ndjson::sniff, ndjson::parse),
 ];
 
@@ -146,9 +216,10 @@ mod tests {
         }
         assert_eq!("CloudTrail".parse::<Format>().ok(), Some(Format::CloudTrail));
         let err = "syslog".parse::<Format>().unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "unknown format \"syslog\"; valid formats: cloudtrail-digest, cloudtrail, ndjson"
+        assert!(
+            err.starts_with("unknown format \"syslog\"; valid formats: cloudtrail-digest, cloudtrail, "),
+            "{err}"
         );
+        assert!(err.ends_with(", ndjson"), "{err}");
     }
 }

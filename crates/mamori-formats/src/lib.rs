@@ -17,15 +17,24 @@
 //! ```
 
 pub mod cloudtrail;
+pub mod csv;
 pub mod decode;
+pub mod guardduty;
 pub mod ndjson;
 pub mod record;
+pub mod securityhub;
 pub mod sniff;
+pub mod suricata;
+pub mod vpcflow;
+pub mod weblog;
+pub mod zeek;
 
+mod aws_finding;
 mod error;
 mod format;
 mod json;
 mod lines;
+mod netlog;
 mod scan;
 mod time;
 

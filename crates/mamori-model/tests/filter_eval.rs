@@ -98,7 +98,7 @@ fn text_fields_match_words_and_phrases() {
 }
 
 #[test]
-fn bare_values_search_all_text_but_the_original() {
+fn bare_values_match_words_of_text_and_whole_keyword_values() {
     check(&[
         ("denied", true),
         ("Denied", true),
@@ -109,10 +109,16 @@ fn bare_values_search_all_text_but_the_original() {
         ("conso*", true),
         ("whoami", true),
         ("404", true),
-        ("1500", true),
+        ("1500.0", true),
+        ("1500", false),
         ("1501", false),
         ("acme", true),
-        ("zola", true),
+        // Keyword values match whole, as in Kibana: not by their words.
+        ("zola", false),
+        (r#""émile zola""#, true),
+        ("admin.bob", true),
+        ("admin", false),
+        ("adm*", true),
         ("b.example", true),
         ("/who.m/", true),
         ("10.0.0.0/8", true),

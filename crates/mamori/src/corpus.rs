@@ -14,7 +14,7 @@ impl Rng {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
     /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -22,7 +22,7 @@ impl Rng {
     }
     /// A number in `0..n`.
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
     /// One item of a slice.
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -30,8 +30,8 @@ impl Rng {
     }
     /// A random UUID-shaped string.
     pub fn uuid(&mut self) -> String {
-        let a = self.next();
-        let b = self.next();
+        let a = self.next_u64();
+        let b = self.next_u64();
         format!(
             "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
             a >> 32,
@@ -193,7 +193,7 @@ pub fn records(spec: &CorpusSpec) -> impl Iterator<Item = String> + '_ {
             "userAgent": format!("aws-cli/2.{}.{} Python/3.11.{} Linux/5.10 exe/x86_64.amzn.2 prompt/off command/{service}.{}", rng.below(20), rng.below(10), rng.below(9), name.to_lowercase()),
             "requestParameters": {"bucketName": format!("bucket-{}", rng.below(50)), "key": format!("data/{}/part-{:05}.parquet", rng.below(100), rng.below(10000)), "maxResults": 100},
             "responseElements": null,
-            "additionalEventData": {"SignatureVersion": "SigV4", "CipherSuite": "ECDHE-RSA-AES128-GCM-SHA256", "bytesTransferredIn": 0, "AuthenticationMethod": "AuthHeader", "x-amz-id-2": format!("{:x}{:x}", rng.next(), rng.next())},
+            "additionalEventData": {"SignatureVersion": "SigV4", "CipherSuite": "ECDHE-RSA-AES128-GCM-SHA256", "bytesTransferredIn": 0, "AuthenticationMethod": "AuthHeader", "x-amz-id-2": format!("{:x}{:x}", rng.next_u64(), rng.next_u64())},
             "requestID": rng.uuid(),
             "eventID": rng.uuid(),
             "readOnly": name.starts_with("Get") || name.starts_with("List") || name.starts_with("Describe"),

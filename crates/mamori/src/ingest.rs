@@ -137,7 +137,8 @@ pub fn ingest_paths(
     );
     let mut dead = DeadLetter::open(data_dir, tenant)?;
     let mut s = Summary::default();
-    let mut batch: Vec<Event> = Vec::new();
+    let mut batch: Vec<Event> = Vec::with_capacity(APPEND_BATCH);
+    let mut since_commit = 0;
     for file in &files {
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         s.bytes += size;
@@ -155,7 +156,10 @@ pub fn ingest_paths(
             }
         };
         if fmt == Format::CloudTrailDigest {
-            say(&bar, format!("skipped {}: CloudTrail digest file", file.display()));
+            say(
+                &bar,
+                format!("skipped {}: CloudTrail digest file", file.display()),
+            );
             bar.inc(size);
             continue;
         }
@@ -166,8 +170,13 @@ pub fn ingest_paths(
                 Item::Event(ev) => {
                     s.events += 1;
                     batch.push(*ev);
-                    if batch.len() >= commit_every {
+                    if batch.len() >= APPEND_BATCH {
+                        store.append(std::mem::take(&mut batch))?;
+                        since_commit += APPEND_BATCH;
+                    }
+                    if since_commit >= commit_every {
                         flush(store, &mut dead, &mut batch, &mut s)?;
+                        since_commit = 0;
                         bar.set_message(format!("{} events", s.events));
                     }
                 }
@@ -199,6 +208,10 @@ fn say(bar: &ProgressBar, line: String) {
     bar.suspend(|| eprintln!("{line}"));
 }
 
+/// Events handed to the store at a time (indexed at once, durable at commit).
+const APPEND_BATCH: usize = 4096;
+
+/// Make everything so far durable: the dead letter first, then the events.
 fn flush(
     store: &LocalStore,
     dead: &mut DeadLetter,
@@ -206,10 +219,9 @@ fn flush(
     s: &mut Summary,
 ) -> anyhow::Result<()> {
     dead.sync()?;
-    if batch.is_empty() {
-        return Ok(());
+    if !batch.is_empty() {
+        store.append(std::mem::take(batch))?;
     }
-    store.append(std::mem::take(batch))?;
     s.stored += store.commit()?;
     Ok(())
 }

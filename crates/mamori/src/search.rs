@@ -87,7 +87,7 @@ pub fn run(data_dir: &Path, args: &SearchArgs) -> anyhow::Result<ExitCode> {
         range.to.to_rfc3339_opts(SecondsFormat::Secs, true)
     );
     if res.total == 0 {
-        let all = store.count(&[args.tenant.clone()], &filter, &TimeRange::all())?;
+        let all = store.count(std::slice::from_ref(&args.tenant), &filter, &TimeRange::all())?;
         if all > 0 {
             eprintln!(
                 "hint: {all} matching events lie outside this time range; widen it with --from (e.g. --from 2000-01-01)"

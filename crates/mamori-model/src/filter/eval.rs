@@ -23,8 +23,12 @@
 //!   - numbers and booleans are matched through their JSON text (`404`, `1.5`,
 //!     `true`), case-insensitively; a numeric term also equals the same number
 //!     written differently (`404` matches `404.0`).
-//! - a bare value (no field) holds if it matches, with text-field rules, any
-//!   string or number leaf of the event except `event.original` and `@timestamp`.
+//! - a bare value (no field) holds, as in Kibana, if it matches the words of a
+//!   text field, or the whole value (case-insensitive) of any other leaf
+//!   (numbers and booleans by their JSON text), `event.original` and
+//!   `@timestamp` excepted. A bare wildcard
+//!   covers a whole keyword value or one word of text; a bare CIDR or regex
+//!   applies to every such value.
 //! - `field op x` and ranges hold if **one** value satisfies every bound. A
 //!   numeric bound compares only numbers and numeric strings; an IP bound only
 //!   addresses; a time bound compares instants when the value is a time and
@@ -152,8 +156,8 @@ impl Node {
             Node::Match { field: None, pat } => ev
                 .leaves()
                 .into_iter()
-                .filter(|(path, v)| !v.is_boolean() && path != "event.original" && path != "@timestamp")
-                .any(|(_, v)| value_text(v).is_some_and(|t| pat.matches_text(&t))),
+                .filter(|(path, _)| path != "event.original" && path != "@timestamp")
+                .any(|(path, v)| value_text(v).is_some_and(|t| pat.matches_bare(kind_of(&path), &t))),
             Node::Range { field, lower, upper } => ev.values(field).into_iter().any(|v| {
                 lower.as_ref().is_none_or(|l| l.admits(v, Ordering::Greater))
                     && upper.as_ref().is_none_or(|u| u.admits(v, Ordering::Less))
@@ -219,6 +223,15 @@ impl Pat {
                 _ => e.equals(s),
             },
             (Pat::Exact(e), FieldKind::Keyword) => e.equals(s),
+        }
+    }
+
+    /// Match a bare value: words of text fields, whole values of the others.
+    fn matches_bare(&self, kind: FieldKind, s: &str) -> bool {
+        match (self, kind) {
+            (_, FieldKind::Text) => self.matches_text(s),
+            (Pat::Exact(e), _) => e.equals(s),
+            _ => self.matches_str(FieldKind::Keyword, s),
         }
     }
 

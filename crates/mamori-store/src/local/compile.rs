@@ -51,15 +51,16 @@ impl Compiled {
     }
 }
 
-/// Compile a filter (context lists must be expanded).
-pub fn compile(f: &Fields, filter: &Filter) -> Result<Compiled, StoreError> {
+/// Compile a filter (context lists must be expanded). `paths` are the field
+/// paths present in the partition (see [`needs_paths`]).
+pub fn compile(f: &Fields, filter: &Filter, paths: &[String]) -> Result<Compiled, StoreError> {
     Ok(match filter {
         Filter::All => Compiled::exact(Box::new(AllQuery)),
         Filter::And(items) => {
             let mut exact = true;
             let mut qs = Vec::new();
             for item in items {
-                let c = compile(f, item)?;
+                let c = compile(f, item, paths)?;
                 exact &= c.exact;
                 if let Some(q) = c.query {
                     qs.push(q);
@@ -78,7 +79,7 @@ pub fn compile(f: &Fields, filter: &Filter) -> Result<Compiled, StoreError> {
             let mut exact = true;
             let mut qs = Vec::new();
             for item in items {
-                let c = compile(f, item)?;
+                let c = compile(f, item, paths)?;
                 exact &= c.exact;
                 match c.query {
                     Some(q) => qs.push(q),
@@ -91,7 +92,7 @@ pub fn compile(f: &Fields, filter: &Filter) -> Result<Compiled, StoreError> {
             }
         }
         Filter::Not(inner) => {
-            let c = compile(f, inner)?;
+            let c = compile(f, inner, paths)?;
             match (c.exact, c.query) {
                 (true, Some(q)) => Compiled::exact(Box::new(BooleanQuery::new(vec![
                     (Occur::Must, Box::new(AllQuery)),
@@ -101,7 +102,7 @@ pub fn compile(f: &Fields, filter: &Filter) -> Result<Compiled, StoreError> {
             }
         }
         Filter::Exists { field } => Compiled::exact(exists(f, field)),
-        Filter::Match { field: None, value } => bare(f, value),
+        Filter::Match { field: None, value } => bare(f, value, paths),
         Filter::Match {
             field: Some(field),
             value,
@@ -122,6 +123,13 @@ pub fn compile(f: &Fields, filter: &Filter) -> Result<Compiled, StoreError> {
             )));
         }
     })
+}
+
+/// Whether compiling `filter` needs the partition's field paths (bare values do).
+pub fn needs_paths(filter: &Filter) -> bool {
+    let mut found = false;
+    filter.visit(&mut |n| found |= matches!(n, Filter::Match { field: None, .. }));
+    found
 }
 
 fn bound_ref(b: &Option<Bound>) -> Option<(&Scalar, bool)> {
@@ -157,44 +165,113 @@ fn all_words(f: &Fields, text: &str, single_exact: bool) -> Compiled {
     }
 }
 
-fn bare(f: &Fields, value: &Pattern) -> Compiled {
+/// A bare value: the whole value under any keyword path, or words of text fields.
+fn bare(f: &Fields, value: &Pattern, paths: &[String]) -> Compiled {
+    let keyword_paths = || paths.iter().filter(|p| bare_keyword_path(p));
     match value {
-        Pattern::Term(t) | Pattern::Phrase(t) => all_words(f, t, true),
-        Pattern::Wildcard(parts) => {
-            // Narrow by the words of the literal parts that are whole words.
-            let lit: String = parts
-                .iter()
-                .map(|p| match p {
-                    WildPart::Literal(s) => s.as_str(),
-                    _ => " ",
-                })
+        Pattern::Term(t) | Pattern::Phrase(t) => {
+            let terms: Vec<Box<dyn Query>> = keyword_paths()
+                .map(|p| term_query(Term::from_field_text(f.kw, &kw_term(p, t))))
                 .collect();
-            let inner: Vec<String> = lit
-                .split(' ')
-                .filter(|s| !s.is_empty())
-                .flat_map(|s| {
-                    let ws = words(s);
-                    // Only words not touching a wildcard are whole words.
-                    let n = ws.len();
-                    ws.into_iter()
-                        .enumerate()
-                        .filter(move |(i, _)| *i > 0 && *i + 1 < n)
-                        .map(|(_, w)| w)
-                })
-                .collect();
-            if inner.is_empty() {
+            let whole = Compiled {
+                query: Some(Box::new(BooleanQuery::union(terms))),
+                exact: lowercase(t).len() < KW_MAX,
+            };
+            let ws = words(t);
+            let in_text = if ws.is_empty() {
                 Compiled::any()
             } else {
-                all_words(f, &inner.join(" "), false).inexact()
+                let single = ws.len() == 1 && ws[0] == lowercase(t);
+                all_words(f, t, single)
+            };
+            whole.or(in_text)
+        }
+        Pattern::Wildcard(parts) => {
+            let prefix_only = is_prefix_only(parts);
+            let mut qs: Vec<Box<dyn Query>> = Vec::new();
+            for p in keyword_paths() {
+                match glob_query(f.kw, &format!("{p}\0"), parts, prefix_only).query {
+                    Some(q) => qs.push(q),
+                    None => return Compiled::any(),
+                }
             }
+            let whole = Compiled {
+                query: Some(Box::new(BooleanQuery::union(qs))),
+                exact: prefix_only,
+            };
+            whole
+                .or(glob_query(f.text, "", parts, true))
+                .exact_if(prefix_only)
         }
         Pattern::Cidr(_) | Pattern::Regex(_) => Compiled::any(),
     }
 }
 
+/// Paths whose values a bare term compares whole (not text, not the time).
+fn bare_keyword_path(p: &str) -> bool {
+    p != "@timestamp" && p != "event.original" && kind_of(p) != FieldKind::Text
+}
+
+/// `prefix*` with a prefix short enough to be indexed whole.
+fn is_prefix_only(parts: &[WildPart]) -> bool {
+    matches!(parts, [WildPart::Literal(p), WildPart::Any] if lowercase(p).len() < KW_MAX)
+}
+
+/// A regular expression over the terms of `field` starting with `prefix`
+/// (a path and NUL, or nothing). Unless `whole` is set, terms long enough to
+/// have been cut are kept as candidates too.
+fn glob_query(field: tantivy::schema::Field, prefix: &str, parts: &[WildPart], whole: bool) -> Compiled {
+    if whole && let [WildPart::Literal(lit), WildPart::Any] = parts {
+        return prefix_range(field, &format!("{prefix}{}", lowercase(lit)));
+    }
+    let mut re = String::new();
+    for p in parts {
+        match p {
+            WildPart::Literal(s) => re.push_str(&regex::escape(&lowercase(s))),
+            WildPart::Any => re.push_str("(?s:.)*"),
+            WildPart::One => re.push_str("(?s:.)"),
+        }
+    }
+    let prefix = regex::escape(prefix).replace('\0', "\\x00");
+    let pattern = if whole {
+        format!("{prefix}{re}")
+    } else {
+        format!("{prefix}(?:{re}|(?s:.){{{}}}(?s:.)*)", KW_MAX / 4)
+    };
+    match RegexQuery::from_pattern(&pattern, field) {
+        Ok(q) => Compiled {
+            query: Some(Box::new(q)),
+            exact: whole,
+        },
+        Err(_) => Compiled::any(),
+    }
+}
+
+/// Terms of `field` starting with `prefix` (exact): the byte range
+/// `[prefix, prefix 0xFF)`, 0xFF never occurring in UTF-8 text.
+fn prefix_range(field: tantivy::schema::Field, prefix: &str) -> Compiled {
+    let mut upper = prefix.as_bytes().to_vec();
+    upper.push(0xFF);
+    Compiled::exact(Box::new(InvertedIndexRangeQuery::new(
+        B::Included(Term::from_field_text(field, prefix)),
+        B::Excluded(Term::from_field_bytes(field, &upper)),
+    )))
+}
+
 impl Compiled {
-    fn inexact(mut self) -> Self {
-        self.exact = false;
+    /// Either of two compiled nodes.
+    fn or(self, other: Compiled) -> Compiled {
+        match (self.query, other.query) {
+            (Some(a), Some(b)) => Compiled {
+                query: Some(Box::new(BooleanQuery::union(vec![a, b]))),
+                exact: self.exact && other.exact,
+            },
+            _ => Compiled::any(),
+        }
+    }
+
+    fn exact_if(mut self, cond: bool) -> Compiled {
+        self.exact = self.exact && cond;
         self
     }
 }
@@ -239,9 +316,13 @@ fn field_match(f: &Fields, field: &str, value: &Pattern) -> Compiled {
             }
         }
         Pattern::Wildcard(parts) if kind == FieldKind::Text => {
-            bare(f, &Pattern::Wildcard(parts.clone())).and_exists(f, field)
+            glob_query(f.text, "", parts, true).and_exists(f, field)
         }
-        Pattern::Wildcard(parts) => wildcard(f, field, parts),
+        Pattern::Wildcard(_) if field == "@timestamp" => Compiled::narrow(exists(f, field)),
+        Pattern::Wildcard(parts) => {
+            let prefix_only = is_prefix_only(parts);
+            glob_query(f.kw, &format!("{field}\0"), parts, prefix_only)
+        }
         Pattern::Cidr(net) if kind == FieldKind::Ip => {
             let lo = path_term(field, &ip_key(net.network()));
             let hi = path_term(field, &ip_key(net.broadcast()));
@@ -275,28 +356,6 @@ fn ip_term(f: &Fields, field: &str, ip: IpAddr) -> Box<dyn Query> {
         B::Included(Term::from_field_bytes(f.ip, &key)),
         B::Included(Term::from_field_bytes(f.ip, &key)),
     ))
-}
-
-/// Keyword wildcard: a regular expression over `path \0 value` terms. Values
-/// longer than the indexed prefix are always candidates (checked in memory).
-fn wildcard(f: &Fields, field: &str, parts: &[WildPart]) -> Compiled {
-    let mut re = String::new();
-    for p in parts {
-        match p {
-            WildPart::Literal(s) => re.push_str(&regex::escape(&lowercase(s))),
-            WildPart::Any => re.push_str("(?s:.)*"),
-            WildPart::One => re.push_str("(?s:.)"),
-        }
-    }
-    let pattern = format!(
-        "{}\\x00(?:{re}|(?s:.){{{}}}(?s:.)*)",
-        regex::escape(field),
-        KW_MAX / 4
-    );
-    match RegexQuery::from_pattern(&pattern, f.kw) {
-        Ok(q) => Compiled::narrow(Box::new(q)),
-        Err(_) => Compiled::narrow(exists(f, field)),
-    }
 }
 
 /// A range over a field: numbers on `num`, times on `ts`, IPs on `ip`;

@@ -19,7 +19,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Query};
 use tantivy::schema::Schema;
 use tantivy::schema::Value as _;
-use tantivy::{DocAddress, IndexWriter, Order as TOrder, TantivyDocument, Term};
+use tantivy::{DocAddress, IndexWriter, Order as TOrder, Searcher, TantivyDocument, Term};
 
 use self::partition::{Partition, PartitionKey};
 use self::schema::Fields;
@@ -29,17 +29,98 @@ use crate::store::{
 
 /// Memory each partition writer may use before flushing a segment.
 const WRITER_MEMORY: usize = 96 * 1024 * 1024;
-/// Writers kept open between commits (others are closed after committing).
+/// Writers kept open at once; opening another commits and closes the least
+/// recently used one (its events become durable early, which is harmless).
 const MAX_OPEN_WRITERS: usize = 4;
+/// Appended events are grouped by partition in memory up to about this many
+/// bytes, so input that jumps between days does not churn writers.
+const PENDING_MAX_BYTES: usize = 64 * 1024 * 1024;
 
 /// The embedded store under one folder.
 pub struct LocalStore {
     root: PathBuf,
     schema: Schema,
     fields: Fields,
-    pending: Mutex<HashMap<PartitionKey, Vec<Event>>>,
     open: Mutex<HashMap<PartitionKey, Arc<Partition>>>,
-    writers: Mutex<Vec<(PartitionKey, IndexWriter)>>,
+    writers: Mutex<Writers>,
+}
+
+/// Open writers (most recently used last), events waiting for their
+/// partition's writer, and what was committed early.
+#[derive(Default)]
+struct Writers {
+    open: Vec<PartitionWriter>,
+    pending: HashMap<PartitionKey, Vec<Event>>,
+    pending_bytes: usize,
+    committed_early: CommitReport,
+}
+
+/// Rough memory of an event while it waits.
+fn approx_bytes(ev: &Event) -> usize {
+    512 + 3 * ev.original().len()
+}
+
+/// A partition being written: its writer, the snapshot used to find
+/// duplicates, and the ids added since the last commit.
+struct PartitionWriter {
+    key: PartitionKey,
+    part: Arc<Partition>,
+    writer: IndexWriter,
+    searcher: Searcher,
+    added_ids: HashSet<String>,
+    report: CommitReport,
+}
+
+impl PartitionWriter {
+    fn what(&self, action: &str) -> String {
+        format!("{action} {}/{}", self.key.tenant, self.key.day)
+    }
+
+    fn add(&mut self, fields: &Fields, ev: &Event) -> Result<(), StoreError> {
+        let id = ev.id();
+        let stored = self
+            .searcher
+            .doc_freq(&Term::from_field_text(
+                fields.kw,
+                &schema::kw_term("event.id", id),
+            ))
+            .map_err(|e| StoreError::engine(self.what("reading"), e))?
+            > 0;
+        if stored || !self.added_ids.insert(id.to_string()) {
+            self.report.duplicates += 1;
+            return Ok(());
+        }
+        self.writer
+            .add_document(schema::to_document(fields, ev))
+            .map_err(|e| StoreError::engine(self.what("indexing into"), e))?;
+        self.report.added += 1;
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<CommitReport, StoreError> {
+        if self.report == CommitReport::default() {
+            return Ok(CommitReport::default());
+        }
+        self.writer
+            .commit()
+            .map_err(|e| StoreError::engine(self.what("committing"), e))?;
+        self.part
+            .reader
+            .reload()
+            .map_err(|e| StoreError::engine(self.what("reloading"), e))?;
+        self.searcher = self.part.reader.searcher();
+        self.added_ids.clear();
+        Ok(std::mem::take(&mut self.report))
+    }
+
+    fn close(mut self) -> Result<CommitReport, StoreError> {
+        let report = self.commit()?;
+        let what = self.what("merging");
+        self.writer
+            .wait_merging_threads()
+            .map_err(|e| StoreError::engine(what, e))?;
+        Ok(report)
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -57,7 +138,6 @@ impl LocalStore {
             root,
             schema,
             fields,
-            pending: Mutex::default(),
             open: Mutex::default(),
             writers: Mutex::default(),
         })
@@ -70,11 +150,10 @@ impl LocalStore {
 
     /// Commit and close every writer, waiting for background merges.
     pub fn close(&self) -> Result<CommitReport, StoreError> {
-        let report = self.commit()?;
-        let writers = std::mem::take(&mut *lock(&self.writers));
-        for (key, w) in writers {
-            w.wait_merging_threads()
-                .map_err(|e| StoreError::engine(format!("merging {}/{}", key.tenant, key.day), e))?;
+        let mut report = self.commit()?;
+        let mut writers = lock(&self.writers);
+        for w in std::mem::take(&mut writers.open) {
+            report += w.close()?;
         }
         Ok(report)
     }
@@ -92,63 +171,55 @@ impl LocalStore {
         Ok(Some(p))
     }
 
-    fn commit_partition(&self, key: PartitionKey, events: Vec<Event>) -> Result<CommitReport, StoreError> {
-        let part = self.partition(&key, true)?.expect("created");
-        let what = |a: &str| format!("{a} {}/{}", key.tenant, key.day);
-        part.reader
-            .reload()
-            .map_err(|e| StoreError::engine(what("reloading"), e))?;
-        let searcher = part.reader.searcher();
-        let mut writers = lock(&self.writers);
-        let pos = match writers.iter().position(|(k, _)| *k == key) {
-            Some(p) => p,
-            None => {
-                let w = part
-                    .index
-                    .writer_with_num_threads(1, WRITER_MEMORY)
-                    .map_err(|e| StoreError::engine(what("opening writer for"), e))?;
-                writers.push((key.clone(), w));
-                writers.len() - 1
-            }
-        };
-        let mut report = CommitReport::default();
-        let mut seen = HashSet::with_capacity(events.len());
-        {
-            let writer = &writers[pos].1;
-            for ev in events {
-                let id = ev.id();
-                let stored = searcher
-                    .doc_freq(&Term::from_field_text(self.fields.id, id))
-                    .map_err(|e| StoreError::engine(what("reading"), e))?
-                    > 0;
-                if stored || !seen.insert(id.to_string()) {
-                    report.duplicates += 1;
-                    continue;
-                }
-                let json = ev.to_json();
-                writer
-                    .add_document(schema::to_document(&self.fields, &ev, &json))
-                    .map_err(|e| StoreError::engine(what("indexing into"), e))?;
-                report.added += 1;
-            }
+    /// The writer of `key`'s partition (moved to the most-recent end).
+    fn writer<'w>(
+        &self,
+        writers: &'w mut Writers,
+        key: &PartitionKey,
+    ) -> Result<&'w mut PartitionWriter, StoreError> {
+        let n = writers.open.len();
+        if n > 0 && writers.open[n - 1].key == *key {
+            return Ok(&mut writers.open[n - 1]);
         }
-        writers[pos]
-            .1
-            .commit()
-            .map_err(|e| StoreError::engine(what("committing"), e))?;
-        // Most recently used last; close the oldest beyond the cap.
-        let entry = writers.remove(pos);
-        writers.push(entry);
-        while writers.len() > MAX_OPEN_WRITERS {
-            let (k, w) = writers.remove(0);
-            w.wait_merging_threads()
-                .map_err(|e| StoreError::engine(format!("merging {}/{}", k.tenant, k.day), e))?;
+        if let Some(pos) = writers.open.iter().position(|w| w.key == *key) {
+            let w = writers.open.remove(pos);
+            writers.open.push(w);
+        } else {
+            if writers.open.len() >= MAX_OPEN_WRITERS {
+                let oldest = writers.open.remove(0);
+                let early = oldest.close()?;
+                writers.committed_early += early;
+            }
+            let part = self.partition(key, true)?.expect("created when absent");
+            let what = format!("opening a writer for {}/{}", key.tenant, key.day);
+            let writer = part
+                .index
+                .writer_with_num_threads(1, WRITER_MEMORY)
+                .map_err(|e| StoreError::engine(&what, e))?;
+            part.reader.reload().map_err(|e| StoreError::engine(&what, e))?;
+            writers.open.push(PartitionWriter {
+                key: key.clone(),
+                searcher: part.reader.searcher(),
+                part,
+                writer,
+                added_ids: HashSet::new(),
+                report: CommitReport::default(),
+            });
         }
-        drop(writers);
-        part.reader
-            .reload()
-            .map_err(|e| StoreError::engine(what("reloading"), e))?;
-        Ok(report)
+        Ok(writers.open.last_mut().expect("just pushed"))
+    }
+
+    /// Hand a partition's waiting events to its writer.
+    fn write_pending(&self, writers: &mut Writers, key: &PartitionKey) -> Result<(), StoreError> {
+        let events = writers.pending.remove(key).unwrap_or_default();
+        writers.pending_bytes = writers
+            .pending_bytes
+            .saturating_sub(events.iter().map(approx_bytes).sum());
+        let w = self.writer(writers, key)?;
+        for ev in &events {
+            w.add(&self.fields, ev)?;
+        }
+        Ok(())
     }
 
     /// The partitions of these tenants that overlap the range.
@@ -173,10 +244,25 @@ impl LocalStore {
         Ok(out)
     }
 
-    fn prepare(&self, filter: &Filter, range: &TimeRange) -> Result<(Box<dyn Query>, bool), StoreError> {
-        let c = compile::compile(&self.fields, filter)?;
+    /// The query of `filter` over `range` in one partition, and whether it is exact.
+    fn prepare(
+        &self,
+        part: &Partition,
+        filter: &Filter,
+        range: &TimeRange,
+    ) -> Result<(Box<dyn Query>, bool), StoreError> {
+        let paths = if compile::needs_paths(filter) {
+            partition::paths(&part.reader.searcher(), self.fields.fields)?
+        } else {
+            Vec::new()
+        };
+        let c = compile::compile(&self.fields, filter, &paths)?;
         let exact = c.exact;
         let (from, to) = micros(range);
+        let (start, end) = part.key.span_micros();
+        if from <= start && end <= to {
+            return Ok((c.into_query(), exact));
+        }
         let q = BooleanQuery::intersection(vec![compile::time_range(&self.fields, from, to), c.into_query()]);
         Ok((Box::new(q), exact))
     }
@@ -187,12 +273,15 @@ impl LocalStore {
             .searcher()
             .doc(addr)
             .map_err(|e| StoreError::engine("reading a stored event", e))?;
-        let bytes = doc
+        let body = doc
             .get_first(self.fields.doc)
             .and_then(|v| v.as_bytes())
             .ok_or_else(|| StoreError::Corrupt("document without body".into()))?;
-        let text = std::str::from_utf8(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Event::from_json(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+        let original = doc
+            .get_first(self.fields.orig)
+            .and_then(|v| v.as_bytes())
+            .unwrap_or_default();
+        schema::from_stored(body, original).map_err(StoreError::Corrupt)
     }
 }
 
@@ -202,31 +291,54 @@ fn micros(range: &TimeRange) -> (i64, i64) {
 
 impl EventStore for LocalStore {
     fn append(&self, events: Vec<Event>) -> Result<(), StoreError> {
-        let mut pending = lock(&self.pending);
+        let mut writers = lock(&self.writers);
         for ev in events {
             validate_tenant(ev.tenant())?;
-            pending
+            writers.pending_bytes += approx_bytes(&ev);
+            writers
+                .pending
                 .entry(PartitionKey::of(ev.tenant(), ev.timestamp()))
                 .or_default()
                 .push(ev);
+        }
+        while writers.pending_bytes > PENDING_MAX_BYTES {
+            let Some(key) = writers
+                .pending
+                .iter()
+                .max_by_key(|(_, v)| v.len())
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            self.write_pending(&mut writers, &key)?;
         }
         Ok(())
     }
 
     fn commit(&self) -> Result<CommitReport, StoreError> {
-        let pending = std::mem::take(&mut *lock(&self.pending));
-        let mut keys: Vec<_> = pending.into_iter().collect();
-        keys.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut report = CommitReport::default();
-        for (key, events) in keys {
-            report += self.commit_partition(key, events)?;
+        let mut writers = lock(&self.writers);
+        let mut keys: Vec<PartitionKey> = writers.pending.keys().cloned().collect();
+        keys.sort();
+        for key in keys {
+            self.write_pending(&mut writers, &key)?;
+        }
+        let mut report = std::mem::take(&mut writers.committed_early);
+        for w in &mut writers.open {
+            report += w.commit()?;
         }
         Ok(report)
     }
 
     fn search(&self, req: &SearchRequest) -> Result<SearchResult, StoreError> {
         let parts = self.partitions_for(&req.tenants, &req.range)?;
-        let (query, exact) = self.prepare(&req.filter, &req.range)?;
+        // Exactness depends on the filter only; every partition agrees.
+        let mut exact = true;
+        let mut queries = Vec::with_capacity(parts.len());
+        for p in &parts {
+            let (q, e) = self.prepare(p, &req.filter, &req.range)?;
+            exact &= e;
+            queries.push(q);
+        }
         let want = req.offset.saturating_add(req.limit);
         let newest = req.order == Order::NewestFirst;
         let mut total = 0u64;
@@ -239,7 +351,7 @@ impl EventStore for LocalStore {
                 let searcher = p.reader.searcher();
                 let top = TopDocs::with_limit(want.max(1)).order_by_fast_field::<i64>("ts", order);
                 let (n, docs) = searcher
-                    .search(&query, &(Count, top))
+                    .search(&queries[i], &(Count, top))
                     .map_err(|e| StoreError::engine("searching", e))?;
                 total += n as u64;
                 tops.extend(docs.into_iter().map(|(ts, a)| (ts.unwrap_or(0), i, a)));
@@ -260,7 +372,7 @@ impl EventStore for LocalStore {
                 let found = p
                     .reader
                     .searcher()
-                    .search(&query, &collect::Candidates)
+                    .search(&queries[i], &collect::Candidates)
                     .map_err(|e| StoreError::engine("searching", e))?;
                 cands.extend(found.into_iter().map(|(ts, a)| (ts, i, a)));
             }

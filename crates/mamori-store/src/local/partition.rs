@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use tantivy::schema::Field;
 use tantivy::schema::Schema;
 use tantivy::store::{Compressor, ZstdCompressor};
-use tantivy::{Index, IndexReader, IndexSettings, ReloadPolicy};
+use tantivy::{Index, IndexReader, IndexSettings, ReloadPolicy, Searcher};
 
 use super::schema::{WORDS_TOKENIZER, words_analyzer};
 use crate::StoreError;
@@ -48,6 +49,7 @@ impl PartitionKey {
 
 /// An open partition.
 pub struct Partition {
+    pub key: PartitionKey,
     pub index: Index,
     pub reader: IndexReader,
 }
@@ -55,7 +57,7 @@ pub struct Partition {
 fn settings() -> IndexSettings {
     IndexSettings {
         docstore_compression: Compressor::Zstd(ZstdCompressor {
-            compression_level: Some(6),
+            compression_level: Some(3),
         }),
         docstore_blocksize: 128 * 1024,
         ..IndexSettings::default()
@@ -89,7 +91,11 @@ pub fn open(
         .reload_policy(ReloadPolicy::Manual)
         .try_into()
         .map_err(|e| StoreError::engine(what(), e))?;
-    Ok(Some(Partition { index, reader }))
+    Ok(Some(Partition {
+        key: key.clone(),
+        index,
+        reader,
+    }))
 }
 
 /// The partitions of `tenant` whose day overlaps `[from, to)` (µs), oldest first.
@@ -120,4 +126,22 @@ pub fn list(root: &Path, tenant: &str, from: i64, to: i64) -> Result<Vec<Partiti
     }
     keys.sort();
     Ok(keys)
+}
+
+/// The field paths present in a partition (the terms of its `fields` field).
+pub fn paths(searcher: &Searcher, fields: Field) -> Result<Vec<String>, StoreError> {
+    let mut out = std::collections::BTreeSet::new();
+    for seg in searcher.segment_readers() {
+        let inv = seg
+            .inverted_index(fields)
+            .map_err(|e| StoreError::engine("listing fields", e))?;
+        let mut stream = inv
+            .terms()
+            .stream()
+            .map_err(|e| StoreError::engine("listing fields", e))?;
+        while stream.advance() {
+            out.insert(String::from_utf8_lossy(stream.key()).into_owned());
+        }
+    }
+    Ok(out.into_iter().collect())
 }

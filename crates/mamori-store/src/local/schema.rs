@@ -3,18 +3,23 @@
 //! | field    | content                                                      | used for |
 //! |----------|--------------------------------------------------------------|----------|
 //! | `ts`     | `@timestamp` in µs (i64, indexed + fast)                      | time ranges, sorting |
-//! | `id`     | `event.id`                                                   | de-duplication |
-//! | `kw`     | `path \0 lower(value)` for every string ≤ [`KW_MAX`] bytes, number and bool (longer strings: their first [`KW_MAX`] bytes) | `field:value`, prefixes |
+//! | `kw`     | `path \0 lower(value)` for every keyword string ≤ [`KW_MAX`] bytes, number and bool (longer strings: their first [`KW_MAX`] bytes) | `field:value`, prefixes |
 //! | `fields` | every path (and parent path) that has a value                | `_exists_` |
-//! | `text`   | the words of every string and number                         | bare words and phrases |
+//! | `text`   | the words of text fields (`message`, …)                       | words and phrases |
 //! | `num`    | `path \0 f64-key` for numbers and numeric strings            | numeric ranges |
 //! | `ip`     | `path \0 ip-key` for IP-typed fields                          | CIDR and IP ranges |
-//! | `doc`    | the whole event as JSON (stored, zstd)                        | reading hits |
+//! | `doc`    | the event as JSON without `event.original` (stored, zstd)     | reading hits |
+//! | `orig`   | `event.original`, raw bytes (stored, zstd)                     | reading hits |
 //!
-//! `event.original` and `@timestamp` are stored but not indexed as words.
+//! `event.original` is stored, not indexed; `@timestamp` is indexed as `ts` only.
+//! `event.id` is found through `kw` (`event.id \0 lower(id)`), which is also
+//! how duplicates are recognised: ids are compared case-insensitively.
+//! A bare value is looked up as `path \0 lower(value)` under every keyword
+//! path the partition holds (read from `fields`), so no second copy of the
+//! keyword terms is needed.
+//!
 //! No field keeps positions: phrases are narrowed by their words and checked in memory.
 
-use std::collections::HashSet;
 use std::net::IpAddr;
 
 use mamori_model::Event;
@@ -37,13 +42,13 @@ pub const WORDS_TOKENIZER: &str = "mamori_words";
 #[derive(Clone, Copy, Debug)]
 pub struct Fields {
     pub ts: Field,
-    pub id: Field,
     pub kw: Field,
     pub fields: Field,
     pub text: Field,
     pub num: Field,
     pub ip: Field,
     pub doc: Field,
+    pub orig: Field,
 }
 
 /// Build the partition schema.
@@ -60,13 +65,13 @@ pub fn schema() -> (Schema, Fields) {
     let bytes = BytesOptions::default().set_indexed();
     let f = Fields {
         ts: b.add_i64_field("ts", INDEXED | FAST),
-        id: b.add_text_field("id", raw("raw")),
         kw: b.add_text_field("kw", raw("raw")),
         fields: b.add_text_field("fields", raw("raw")),
         text: b.add_text_field("text", raw(WORDS_TOKENIZER)),
         num: b.add_bytes_field("num", bytes.clone()),
         ip: b.add_bytes_field("ip", bytes),
         doc: b.add_bytes_field("doc", STORED),
+        orig: b.add_bytes_field("orig", STORED),
     };
     (b.build(), f)
 }
@@ -77,57 +82,137 @@ pub fn words_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(WordTokenizer::default()).build()
 }
 
-/// Turn an event into a tantivy document.
-pub fn to_document(f: &Fields, ev: &Event, json: &str) -> TantivyDocument {
+/// Turn an event into a tantivy document. `event.original` is stored as its
+/// own raw field (not escaped inside the JSON), the rest as one JSON body.
+pub fn to_document(f: &Fields, ev: &Event) -> TantivyDocument {
     let mut doc = TantivyDocument::new();
     doc.add_i64(f.ts, ev.timestamp_micros());
-    doc.add_text(f.id, ev.id());
-    let mut paths: HashSet<&str> = HashSet::new();
-    let leaves = ev.leaves();
-    for (path, value) in &leaves {
-        let path = path.as_str();
-        if path == "event.original" {
-            continue;
-        }
-        match value {
-            Value::String(s) => add_string(f, &mut doc, path, s),
-            Value::Number(n) => {
-                let text = n.to_string();
-                doc.add_text(f.kw, kw_term(path, &text));
-                doc.add_text(f.text, &text);
-                if let Some(x) = n.as_f64() {
-                    doc.add_bytes(f.num, &path_term(path, &f64_key(x)));
-                }
-            }
-            Value::Bool(b) => doc.add_text(f.kw, kw_term(path, if *b { "true" } else { "false" })),
-            _ => {}
-        }
-    }
-    for (path, _) in &leaves {
-        let mut p = path.as_str();
-        loop {
-            if !paths.insert(p) {
-                break;
-            }
-            match p.rfind('.') {
-                Some(i) => p = &p[..i],
-                None => break,
-            }
-        }
-    }
-    for p in paths {
-        doc.add_text(f.fields, p);
-    }
-    doc.add_bytes(f.doc, json.as_bytes());
+    let mut path = String::with_capacity(128);
+    let mut buf = String::with_capacity(256);
+    walk_object(f, &mut doc, ev.document(), &mut path, &mut buf);
+    doc.add_bytes(f.doc, &body_without_original(ev));
+    doc.add_bytes(f.orig, ev.original().as_bytes());
     doc
 }
 
-fn add_string(f: &Fields, doc: &mut TantivyDocument, path: &str, s: &str) {
-    doc.add_text(f.kw, kw_term(path, s));
-    if path != "@timestamp" {
-        doc.add_text(f.text, s);
+/// The event as JSON without `event.original` (serialized in place, no copy).
+fn body_without_original(ev: &Event) -> Vec<u8> {
+    serde_json::to_vec(&WithoutOriginal(ev.document())).expect("a JSON map always serializes")
+}
+
+/// Serializes a document skipping `event.original`.
+struct WithoutOriginal<'a>(&'a serde_json::Map<String, Value>);
+
+impl serde::Serialize for WithoutOriginal<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = ser.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            match v {
+                Value::Object(inner) if k == "event" => {
+                    let rest: Vec<(&String, &Value)> =
+                        inner.iter().filter(|(k, _)| *k != "original").collect();
+                    map.serialize_entry(k, &EntryList(&rest))?;
+                }
+                _ => map.serialize_entry(k, v)?,
+            }
+        }
+        map.end()
     }
-    if kind_of(path) == FieldKind::Ip
+}
+
+/// A list of entries serialized as a JSON object.
+struct EntryList<'a>(&'a [(&'a String, &'a Value)]);
+
+impl serde::Serialize for EntryList<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = ser.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// Rebuild an event from its stored body and original.
+pub fn from_stored(body: &[u8], original: &[u8]) -> Result<Event, String> {
+    let mut map: serde_json::Map<String, Value> = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let original = String::from_utf8_lossy(original).into_owned();
+    match map
+        .entry("event")
+        .or_insert_with(|| Value::Object(Default::default()))
+    {
+        Value::Object(event) => {
+            event.insert("original".into(), Value::String(original));
+        }
+        _ => return Err("stored `event` is not an object".into()),
+    }
+    Event::from_document(map).map_err(|e| e.to_string())
+}
+
+fn walk_object(
+    f: &Fields,
+    doc: &mut TantivyDocument,
+    map: &serde_json::Map<String, Value>,
+    path: &mut String,
+    buf: &mut String,
+) {
+    for (k, v) in map {
+        let len = path.len();
+        if len > 0 {
+            path.push('.');
+        }
+        path.push_str(k);
+        if path != "event.original" {
+            walk_value(f, doc, v, path, buf);
+        }
+        path.truncate(len);
+    }
+}
+
+fn walk_value(f: &Fields, doc: &mut TantivyDocument, v: &Value, path: &mut String, buf: &mut String) {
+    match v {
+        Value::Object(m) => {
+            doc.add_text(f.fields, path.as_str());
+            walk_object(f, doc, m, path, buf);
+        }
+        Value::Array(items) => items.iter().for_each(|i| walk_value(f, doc, i, path, buf)),
+        Value::Null => {}
+        Value::String(s) => {
+            doc.add_text(f.fields, path.as_str());
+            add_string(f, doc, path, s, buf);
+        }
+        Value::Number(n) => {
+            doc.add_text(f.fields, path.as_str());
+            let text = n.to_string();
+            doc.add_text(f.kw, kw_term_into(buf, path, &text));
+            if kind_of(path) == FieldKind::Text {
+                doc.add_text(f.text, &text);
+            }
+            if let Some(x) = n.as_f64() {
+                doc.add_bytes(f.num, &path_term(path, &f64_key(x)));
+            }
+        }
+        Value::Bool(b) => {
+            doc.add_text(f.fields, path.as_str());
+            doc.add_text(f.kw, kw_term_into(buf, path, if *b { "true" } else { "false" }));
+        }
+    }
+}
+
+fn add_string(f: &Fields, doc: &mut TantivyDocument, path: &str, s: &str, buf: &mut String) {
+    let kind = kind_of(path);
+    match kind {
+        FieldKind::Text => {
+            doc.add_text(f.text, s);
+            return;
+        }
+        FieldKind::Date if path == "@timestamp" => return,
+        _ => {}
+    }
+    doc.add_text(f.kw, kw_term_into(buf, path, s));
+    if kind == FieldKind::Ip
         && let Ok(ip) = s.parse::<IpAddr>()
     {
         doc.add_bytes(f.ip, &path_term(path, &ip_key(ip)));
@@ -135,6 +220,21 @@ fn add_string(f: &Fields, doc: &mut TantivyDocument, path: &str, s: &str) {
     if let Some(x) = number_of_str(s) {
         doc.add_bytes(f.num, &path_term(path, &f64_key(x)));
     }
+}
+
+/// [`kw_term`] written into a reused buffer.
+fn kw_term_into<'a>(buf: &'a mut String, path: &str, value: &str) -> &'a str {
+    buf.clear();
+    buf.push_str(path);
+    buf.push('\0');
+    let start = buf.len();
+    if value.is_ascii() {
+        buf.push_str(truncate(value, KW_MAX));
+        buf[start..].make_ascii_lowercase();
+    } else {
+        buf.push_str(truncate(&lowercase(value), KW_MAX));
+    }
+    buf
 }
 
 /// The `kw` term of a value: `path \0 lower(value)`, the value cut to [`KW_MAX`] bytes.
@@ -248,6 +348,14 @@ mod tests {
         ] {
             let want: Vec<String> = mamori_model::fields::words(text).collect();
             assert_eq!(tokens(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn kw_term_buffer_agrees_with_kw_term() {
+        let mut buf = String::new();
+        for v in ["Bob", "ÄRGER", &"x".repeat(300), &"é".repeat(200)] {
+            assert_eq!(kw_term_into(&mut buf, "a.b", v), kw_term("a.b", v));
         }
     }
 

@@ -1,0 +1,485 @@
+//! Helpers shared by the line-oriented network and web formats
+//! ([`crate::weblog`], [`crate::zeek`], [`crate::suricata`], [`crate::csv`]):
+//! a line-driven item iterator, event construction with ids that keep
+//! repeated identical lines apart, and small ECS mapping helpers (URLs, HTTP
+//! versions, TLS versions, durations, times).
+
+use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::io::BufRead;
+use std::net::IpAddr;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use mamori_model::Event;
+use mamori_model::event::format_ts;
+use serde_json::{Value, json};
+
+use crate::cloudtrail::TIMESTAMP_MISSING;
+use crate::lines::{Line, LineReader};
+use crate::record::{BadRecord, Item, ParseContext};
+use crate::time;
+
+/// The longest line the line-oriented formats read: 16 MiB. Longer lines
+/// are bad records.
+pub(crate) const MAX_LINE: usize = 16 << 20;
+
+/// Turns lines into items. `None` means the line yields nothing (blank,
+/// comment, header).
+pub(crate) trait LineParser: Send {
+    /// The item for `line`, if any.
+    fn line(&mut self, line: &Line, ctx: &ParseContext) -> Option<Item>;
+}
+
+/// Items of a stream read line by line with a [`LineParser`].
+pub(crate) struct LineItems<P> {
+    lines: LineReader,
+    parser: P,
+    ctx: ParseContext,
+}
+
+impl<P: LineParser + 'static> LineItems<P> {
+    /// The items of `input` as `parser` reads them, boxed.
+    pub fn boxed(
+        input: Box<dyn BufRead + Send>,
+        parser: P,
+        ctx: &ParseContext,
+    ) -> Box<dyn Iterator<Item = Item> + Send> {
+        Box::new(LineItems {
+            lines: LineReader::new(input, MAX_LINE),
+            parser,
+            ctx: ctx.clone(),
+        })
+    }
+}
+
+impl<P: LineParser> Iterator for LineItems<P> {
+    type Item = Item;
+
+    fn next(&mut self) -> Option<Item> {
+        loop {
+            match self.lines.next_line()? {
+                Err(failure) => return Some(failure.into_item(&self.ctx)),
+                Ok(line) if line.too_long => {
+                    let reason = format!("line longer than {MAX_LINE} bytes");
+                    return Some(bad(&self.ctx, &line, None, reason));
+                }
+                Ok(line) => {
+                    if let Some(item) = self.parser.line(&line, &self.ctx) {
+                        return Some(item);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A bad record for `line` (its content as raw bytes).
+pub(crate) fn bad(ctx: &ParseContext, line: &Line, column: Option<u64>, reason: impl Into<String>) -> Item {
+    let location = ctx.location(Some(line.number), column, Some(line.offset));
+    Item::Bad(BadRecord::new(location, reason, line.content()))
+}
+
+/// Event ids for one input. The id is derived from tenant and original (as
+/// everywhere in Mamori), so re-reading an input gives the same ids; the
+/// second, third, … occurrence of an identical record in the same input
+/// gets an id derived from the original and its occurrence number, so that
+/// genuinely repeated records (two identical requests in the same second)
+/// are not merged by the store's de-duplication.
+#[derive(Default)]
+pub(crate) struct Ids {
+    seen: HashMap<u64, u32>,
+}
+
+/// Distinct records remembered per input before the memory is reset.
+const IDS_REMEMBERED: usize = 1 << 16;
+
+impl Ids {
+    /// The id of the next record whose original is `original`.
+    pub fn next(&mut self, tenant: &str, original: &str) -> String {
+        let mut h = DefaultHasher::new();
+        original.hash(&mut h);
+        let key = h.finish();
+        if self.seen.len() >= IDS_REMEMBERED && !self.seen.contains_key(&key) {
+            self.seen.clear();
+        }
+        let n = self.seen.entry(key).or_insert(0);
+        *n += 1;
+        if *n == 1 {
+            Event::derived_id(tenant, original)
+        } else {
+            Event::derived_id(tenant, &format!("{original}\u{0}{n}"))
+        }
+    }
+}
+
+/// A new event at `time` (else at the ingest time, tagged
+/// `mamori.timestamp_missing`, with `event.ingested`) whose id comes from `ids`.
+pub(crate) fn new_event(
+    ctx: &ParseContext,
+    ids: &mut Ids,
+    time: Option<DateTime<Utc>>,
+    original: &str,
+) -> Event {
+    let mut ev = Event::new(&ctx.tenant, time.unwrap_or(ctx.ingest_time), original);
+    ev.set_id(ids.next(&ctx.tenant, original));
+    if time.is_none() {
+        ev.add_tag(TIMESTAMP_MISSING);
+        ev.set("event.ingested", json!(format_ts(ctx.ingest_time)));
+    }
+    ev
+}
+
+/// Set a string field unless the value is empty or `-`.
+pub(crate) fn set_text(ev: &mut Event, path: &str, value: &str) {
+    if !value.is_empty() && value != "-" {
+        ev.set(path, json!(value));
+    }
+}
+
+/// True when `s` is an IPv4 or IPv6 address.
+pub(crate) fn is_ip(s: &str) -> bool {
+    s.parse::<IpAddr>().is_ok()
+}
+
+/// Set `<prefix>.ip` when `value` is an address, else `<prefix>.domain`
+/// (when not empty or `-`); `<prefix>.address` in both cases.
+pub(crate) fn set_host(ev: &mut Event, prefix: &str, value: &str) {
+    if value.is_empty() || value == "-" {
+        return;
+    }
+    ev.set(&format!("{prefix}.address"), json!(value));
+    if is_ip(value) {
+        ev.set(&format!("{prefix}.ip"), json!(value));
+    } else {
+        ev.set(&format!("{prefix}.domain"), json!(value));
+    }
+}
+
+/// `related.ip`: the unique addresses among `source.ip` and `destination.ip`.
+pub(crate) fn set_related_ip(ev: &mut Event) {
+    let mut ips: Vec<String> = Vec::new();
+    for path in ["source.ip", "destination.ip"] {
+        if let Some(ip) = ev.get_str(path)
+            && !ips.iter().any(|i| i == ip)
+        {
+            ips.push(ip.to_string());
+        }
+    }
+    if !ips.is_empty() {
+        ev.set("related.ip", json!(ips));
+    }
+}
+
+/// `event.outcome` from an HTTP status, as Elastic does: `success` below 400,
+/// else `failure`.
+pub(crate) fn http_outcome(status: u64) -> &'static str {
+    if status < 400 { "success" } else { "failure" }
+}
+
+/// `HTTP/1.1` → `1.1` (and `1.1` stays `1.1`).
+pub(crate) fn http_version(protocol: &str) -> Option<&str> {
+    let v = protocol
+        .strip_prefix("HTTP/")
+        .or_else(|| protocol.strip_prefix("http/"))
+        .unwrap_or(protocol);
+    (!v.is_empty() && v != "-" && v.bytes().all(|b| b.is_ascii_digit() || b == b'.')).then_some(v)
+}
+
+/// Set `url.original` and its parts (`url.scheme`, `url.domain`,
+/// `url.port`, `url.path`, `url.query`, `url.fragment`, `url.extension`),
+/// as Elastic's `uri_parts` does; relative URLs give only path and query.
+pub(crate) fn set_url(ev: &mut Event, original: &str) {
+    if original.is_empty() || original == "-" {
+        return;
+    }
+    ev.set("url.original", json!(original));
+    let mut rest = original;
+    if let Some((scheme, after)) = rest.split_once("://")
+        && !scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    {
+        ev.set("url.scheme", json!(scheme.to_ascii_lowercase()));
+        let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+        let authority = &after[..end];
+        let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let (host, port) = split_host_port(hostport);
+        set_text(ev, "url.domain", host);
+        if let Some(port) = port {
+            ev.set("url.port", json!(port));
+        }
+        rest = &after[end..];
+    }
+    let (rest, fragment) = rest.split_once('#').map_or((rest, None), |(a, b)| (a, Some(b)));
+    let (path, query) = rest.split_once('?').map_or((rest, None), |(a, b)| (a, Some(b)));
+    if !path.is_empty() {
+        ev.set("url.path", json!(path));
+        if let Some(ext) = extension(path) {
+            ev.set("url.extension", json!(ext));
+        }
+    }
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        ev.set("url.query", json!(q));
+    }
+    if let Some(f) = fragment.filter(|f| !f.is_empty()) {
+        ev.set("url.fragment", json!(f));
+    }
+}
+
+/// The extension of the last path segment, lowercased (`/a/b.PHP` → `php`).
+fn extension(path: &str) -> Option<String> {
+    let last = path.rsplit('/').next()?;
+    let last = last.split(';').next().unwrap_or(last);
+    let (stem, ext) = last.rsplit_once('.')?;
+    (!stem.is_empty() && !ext.is_empty() && ext.len() <= 16 && ext.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then(|| ext.to_ascii_lowercase())
+}
+
+/// `host:port`, `[v6]:port`, `host` → (host, port).
+pub(crate) fn split_host_port(s: &str) -> (&str, Option<u16>) {
+    if let Some(inner) = s.strip_prefix('[') {
+        return match inner.split_once(']') {
+            Some((host, rest)) => (host, rest.strip_prefix(':').and_then(|p| p.parse().ok())),
+            None => (s, None),
+        };
+    }
+    match s.rsplit_once(':') {
+        // A bare IPv6 address has more than one colon and no port.
+        Some((host, port)) if !host.contains(':') => match port.parse::<u16>() {
+            Ok(p) => (host, Some(p)),
+            Err(_) => (s, None),
+        },
+        _ => (s, None),
+    }
+}
+
+/// A TLS/SSL version as ECS writes it: (`tls.version_protocol`,
+/// `tls.version`). Accepts `TLSv1.2`, `TLSv12`, `TLS 1.2`, `tls1.2`,
+/// `SSLv3`, `DTLSv12`.
+pub(crate) fn tls_version(s: &str) -> Option<(&'static str, String)> {
+    let lower = s.trim().to_ascii_lowercase();
+    let (protocol, rest) = if let Some(r) = lower.strip_prefix("dtls") {
+        ("dtls", r)
+    } else if let Some(r) = lower.strip_prefix("tls") {
+        ("tls", r)
+    } else if let Some(r) = lower.strip_prefix("ssl") {
+        ("ssl", r)
+    } else {
+        return None;
+    };
+    let digits = rest.trim_start_matches(['v', ' ', '_']);
+    let version = match digits.split_once('.') {
+        Some((a, b)) => format!("{a}.{b}"),
+        None if digits.len() == 2 => format!("{}.{}", &digits[..1], &digits[1..]),
+        None if digits.len() == 1 => format!("{digits}.0"),
+        None => return None,
+    };
+    version
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.')
+        .then_some((protocol, version))
+}
+
+/// Set `tls.version_protocol` and `tls.version` from a version string.
+pub(crate) fn set_tls_version(ev: &mut Event, s: &str) {
+    if let Some((protocol, version)) = tls_version(s) {
+        ev.set("tls.version_protocol", json!(protocol));
+        ev.set("tls.version", json!(version));
+    }
+}
+
+/// Seconds → nanoseconds (ECS `event.duration`), for finite non-negative values.
+pub(crate) fn nanos(seconds: f64) -> Option<i64> {
+    (seconds.is_finite() && seconds >= 0.0 && seconds < 9e9).then(|| (seconds * 1e9).round() as i64)
+}
+
+/// Epoch seconds written as decimal text (`1521911720.865716`), exactly to
+/// the microsecond; other forms go through [`time::from_value`].
+pub(crate) fn epoch_text(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty() || int.len() > 12 || !int.bytes().all(|b| b.is_ascii_digit()) {
+        return time::from_value(&json!(s));
+    }
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let secs: i64 = int.parse().ok()?;
+    let mut micros = 0i64;
+    for (i, b) in frac.bytes().take(6).enumerate() {
+        micros += i64::from(b - b'0') * 10i64.pow(5 - i as u32);
+    }
+    DateTime::from_timestamp(secs, 0)
+        .and_then(|t| t.checked_add_signed(chrono::Duration::microseconds(micros)))
+}
+
+/// A time in one of the common text forms: RFC 3339; `YYYY-MM-DD
+/// HH:MM:SS[.f]` or `YYYY-MM-DDTHH:MM:SS[.f]` without an offset (taken as
+/// UTC), or with an offset written `+hh:mm`/`+hhmm`; a date alone
+/// (midnight UTC); epoch seconds or milliseconds.
+pub(crate) fn text_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Some(t) = time::rfc3339(s) {
+        return Some(t);
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+    ] {
+        if let Ok(t) = DateTime::parse_from_str(s, fmt) {
+            return Some(t.with_timezone(&Utc));
+        }
+    }
+    let naive = s.strip_suffix(" UTC").unwrap_or(s);
+    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(naive, fmt) {
+            return Some(t.and_utc());
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(naive, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    }
+    if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return time::from_value(&Value::String(s.to_string()));
+    }
+    None
+}
+
+/// Decode `%XX` escapes (and nothing else); invalid escapes stay as they are.
+pub(crate) fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(hex) = b.get(i + 1..i + 3)
+            && let Ok(hex) = std::str::from_utf8(hex)
+            && let Ok(v) = u8::from_str_radix(hex, 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev() -> Event {
+        Event::new("t", Utc::now(), "x")
+    }
+
+    #[test]
+    fn urls_are_split() {
+        let mut e = ev();
+        set_url(&mut e, "https://user@www.Example.com:8443/a/b.PHP?x=1&y=2#top");
+        assert_eq!(e.get_str("url.scheme"), Some("https"));
+        assert_eq!(e.get_str("url.domain"), Some("www.Example.com"));
+        assert_eq!(e.get("url.port"), Some(&json!(8443)));
+        assert_eq!(e.get_str("url.path"), Some("/a/b.PHP"));
+        assert_eq!(e.get_str("url.extension"), Some("php"));
+        assert_eq!(e.get_str("url.query"), Some("x=1&y=2"));
+        assert_eq!(e.get_str("url.fragment"), Some("top"));
+        let mut e = ev();
+        set_url(&mut e, "/index.html?");
+        assert_eq!(e.get_str("url.path"), Some("/index.html"));
+        assert_eq!(e.get("url.query"), None);
+        let mut e = ev();
+        set_url(&mut e, "-");
+        assert_eq!(e.get("url"), None);
+    }
+
+    #[test]
+    fn host_ports() {
+        assert_eq!(split_host_port("10.0.0.1:80"), ("10.0.0.1", Some(80)));
+        assert_eq!(split_host_port("[::1]:443"), ("::1", Some(443)));
+        assert_eq!(split_host_port("::1"), ("::1", None));
+        assert_eq!(split_host_port("host"), ("host", None));
+        assert_eq!(split_host_port("host:x"), ("host:x", None));
+    }
+
+    #[test]
+    fn tls_versions() {
+        for (s, want) in [
+            ("TLSv1.2", Some(("tls", "1.2"))),
+            ("TLSv12", Some(("tls", "1.2"))),
+            ("TLS 1.3", Some(("tls", "1.3"))),
+            ("SSLv3", Some(("ssl", "3.0"))),
+            ("DTLSv10", Some(("dtls", "1.0"))),
+            ("-", None),
+            ("TLSvX", None),
+        ] {
+            let got = tls_version(s);
+            assert_eq!(got.as_ref().map(|(p, v)| (*p, v.as_str())), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn times() {
+        let t = |s| text_time(s).map(format_ts);
+        assert_eq!(
+            t("2024-01-01T12:00:00.123456+0000").as_deref(),
+            Some("2024-01-01T12:00:00.123456Z")
+        );
+        assert_eq!(
+            t("2024-01-01 12:00:00").as_deref(),
+            Some("2024-01-01T12:00:00.000000Z")
+        );
+        assert_eq!(
+            t("2024-01-01T13:00:00+01:00").as_deref(),
+            Some("2024-01-01T12:00:00.000000Z")
+        );
+        assert_eq!(t("2024-01-01").as_deref(), Some("2024-01-01T00:00:00.000000Z"));
+        assert_eq!(t("1704110400").as_deref(), Some("2024-01-01T12:00:00.000000Z"));
+        assert_eq!(t("noon"), None);
+        assert_eq!(
+            epoch_text("1521911720.865716").map(format_ts).as_deref(),
+            Some("2018-03-24T17:15:20.865716Z")
+        );
+        assert_eq!(epoch_text("1.2.3"), None);
+    }
+
+    #[test]
+    fn repeated_records_get_distinct_stable_ids() {
+        let mut ids = Ids::default();
+        let a1 = ids.next("t", "a");
+        let b1 = ids.next("t", "b");
+        let a2 = ids.next("t", "a");
+        assert_eq!(a1, Event::derived_id("t", "a"));
+        assert_eq!(b1, Event::derived_id("t", "b"));
+        assert_ne!(a1, a2);
+        let mut again = Ids::default();
+        assert_eq!(again.next("t", "a"), a1);
+        assert_eq!(again.next("t", "a"), a2);
+    }
+
+    #[test]
+    fn misc() {
+        assert_eq!(http_version("HTTP/1.1"), Some("1.1"));
+        assert_eq!(http_version("HTTP/2.0"), Some("2.0"));
+        assert_eq!(http_version("-"), None);
+        assert_eq!(http_outcome(399), "success");
+        assert_eq!(http_outcome(404), "failure");
+        assert_eq!(
+            percent_decode("Mozilla/5.0%20(X11;%20Linux)%zz"),
+            "Mozilla/5.0 (X11; Linux)%zz"
+        );
+        assert_eq!(nanos(0.25), Some(250_000_000));
+        assert_eq!(nanos(-1.0), None);
+    }
+}

@@ -1,0 +1,35 @@
+//! Vendor shapes recognised inside syslog messages (and, for FortiGate, in
+//! key=value lines). Each module's doc has a table of what it maps.
+//!
+//! | module          | recognised by                                              |
+//! |-----------------|------------------------------------------------------------|
+//! | [`asa`]         | a message starting `%ASA-n-nnnnnn:` (also `%FTD-`, `%PIX-`, `%FWSM-`) |
+//! | [`paloalto`]    | PAN-OS CSV: `…,yyyy/mm/dd hh:mm:ss,serial,TYPE,…`             |
+//! | [`checkpoint`]  | Check Point `[key:"value"; …]` messages                    |
+//! | [`sshd`]        | app name `sshd`                                            |
+//! | [`fortigate`]   | key=value pairs with `devname`/`devid` and `logid`         |
+
+pub mod asa;
+pub mod checkpoint;
+pub mod fortigate;
+pub mod paloalto;
+pub mod sshd;
+
+use mamori_model::Event;
+
+use crate::fieldmap::{set_ip, set_port, set_str};
+
+/// Set `<side>.ip` (or `<side>.address` when not an IP), `<side>.port`
+/// (when a number) and the observer interface of `side`.
+pub(crate) fn endpoint(ev: &mut Event, side: &str, iface: Option<&str>, addr: &str, port: Option<&str>) {
+    if !set_ip(ev, &format!("{side}.ip"), addr) {
+        set_str(ev, &format!("{side}.address"), addr);
+    }
+    if let Some(p) = port {
+        set_port(ev, &format!("{side}.port"), p);
+    }
+    if let Some(i) = iface {
+        let dir = if side == "source" { "ingress" } else { "egress" };
+        set_str(ev, &format!("observer.{dir}.interface.name"), i);
+    }
+}

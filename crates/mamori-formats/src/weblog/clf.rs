@@ -1,0 +1,211 @@
+//! Apache/nginx common and combined log lines (the table is in the module above).
+
+use chrono::{DateTime, Utc};
+use mamori_model::Event;
+use serde_json::json;
+
+use super::{Token, TokenKind, split_request, tokenize};
+use crate::lines::Line;
+use crate::netlog::{self, Ids, LineParser, set_host, set_text};
+use crate::record::{Item, ParseContext};
+
+/// The fields of one line, checked but not yet mapped.
+struct Fields<'a> {
+    vhost: Option<&'a str>,
+    host: &'a str,
+    user: &'a str,
+    time: DateTime<Utc>,
+    request: &'a str,
+    status: Option<u64>,
+    bytes: Option<u64>,
+    referrer: Option<&'a str>,
+    user_agent: Option<&'a str>,
+}
+
+/// Why a line is not a common/combined line: (0-based column, reason).
+type Failure = (usize, String);
+
+fn fields(tokens: &[Token]) -> Result<Fields<'_>, Failure> {
+    // A leading `vhost[:port]` shifts everything by one.
+    let shift = match (tokens.get(3), tokens.get(4)) {
+        (Some(t), _) if t.kind == TokenKind::Bracketed => 0,
+        (_, Some(t)) if t.kind == TokenKind::Bracketed => 1,
+        _ => {
+            let column = tokens.last().map_or(0, |t| t.column);
+            return Err((
+                column,
+                "expected `host ident user [time] \"request\" status bytes`".into(),
+            ));
+        }
+    };
+    let at = |i: usize| tokens.get(i + shift);
+    let (Some(time), Some(request), Some(status), Some(bytes)) = (at(3), at(4), at(5), at(6)) else {
+        let column = tokens.last().map_or(0, |t| t.column);
+        return Err((
+            column,
+            "too few fields: expected `host ident user [time] \"request\" status bytes`".into(),
+        ));
+    };
+    for t in &tokens[..3 + shift] {
+        if t.kind == TokenKind::Bracketed {
+            return Err((t.column, "unexpected [bracketed] field before the time".into()));
+        }
+    }
+    if request.kind != TokenKind::Quoted {
+        return Err((request.column, "the request must be a \"quoted\" field".into()));
+    }
+    let parsed_time = DateTime::parse_from_str(&time.text, "%d/%b/%Y:%H:%M:%S %z")
+        .or_else(|_| DateTime::parse_from_str(&time.text, "%d/%b/%Y:%H:%M:%S%.f %z"))
+        .map_err(|_| (time.column, format!("bad time [{}]", time.text)))?
+        .with_timezone(&Utc);
+    let status_value = number(status, "status")?;
+    if status_value.is_some_and(|s| s > 999) {
+        return Err((status.column, format!("bad status {:?}", status.text)));
+    }
+    let bytes_value = number(bytes, "byte count")?;
+    let quoted = |i: usize| {
+        at(i)
+            .filter(|t| t.kind == TokenKind::Quoted)
+            .map(|t| t.text.as_str())
+    };
+    Ok(Fields {
+        vhost: (shift == 1).then(|| tokens[0].text.as_str()),
+        host: &tokens[shift].text,
+        user: &tokens[shift + 2].text,
+        time: parsed_time,
+        request: &request.text,
+        status: status_value,
+        bytes: bytes_value,
+        referrer: quoted(7),
+        user_agent: quoted(8).filter(|_| quoted(7).is_some()),
+    })
+}
+
+/// A bare number, or `-` (none).
+fn number(t: &Token, what: &str) -> Result<Option<u64>, Failure> {
+    if t.kind == TokenKind::Bare && t.text == "-" {
+        return Ok(None);
+    }
+    match t.text.parse::<u64>() {
+        Ok(n) if t.kind == TokenKind::Bare => Ok(Some(n)),
+        _ => Err((t.column, format!("bad {what} {:?}", t.text))),
+    }
+}
+
+/// The tokens of a common/combined line, checked by [`fields`].
+///
+/// Some servers (Tomcat) write the request without escaping its quotes
+/// (`"GET /a?q="><x> HTTP/1.1" 404 997`). When the plain reading fails, the
+/// request is taken to end at the first later quote after which the rest of
+/// the line reads as status, bytes and the optional fields, as Elastic's
+/// grok patterns do.
+fn tokens_of(text: &str) -> Result<Vec<Token>, Failure> {
+    let first = tokenize(text).and_then(|t| fields(&t).map(|_| ()).map(|()| t));
+    let Err(failure) = first else { return first };
+    let Some(open) = text.find("] \"").map(|i| i + 2) else {
+        return Err(failure);
+    };
+    let Ok(mut before) = tokenize(&text[..open]) else {
+        return Err(failure);
+    };
+    for (i, _) in text[open + 1..].match_indices('"') {
+        let close = open + 1 + i;
+        let rest = &text[close + 1..];
+        if !rest.starts_with(' ') {
+            continue;
+        }
+        let Ok(after) = tokenize(rest) else { continue };
+        let mut tokens = std::mem::take(&mut before);
+        tokens.push(Token {
+            text: text[open + 1..close].to_string(),
+            kind: TokenKind::Quoted,
+            column: open,
+        });
+        let n = tokens.len();
+        tokens.extend(after.into_iter().map(|t| Token {
+            column: t.column + close + 1,
+            ..t
+        }));
+        if fields(&tokens).is_ok() {
+            return Ok(tokens);
+        }
+        tokens.truncate(n - 1);
+        before = tokens;
+    }
+    Err(failure)
+}
+
+/// True when `line` is a common/combined line.
+pub(super) fn sniff_line(line: String) -> bool {
+    tokens_of(&line).is_ok_and(|t| fields(&t).is_ok_and(|f| f.status.is_some()))
+}
+
+#[derive(Default)]
+pub(super) struct Parser {
+    ids: Ids,
+}
+
+impl LineParser for Parser {
+    fn line(&mut self, line: &Line, ctx: &ParseContext) -> Option<Item> {
+        let content = line.content();
+        if content.trim_ascii().is_empty() {
+            return None;
+        }
+        let text = String::from_utf8_lossy(content);
+        let mapped = tokens_of(&text).and_then(|tokens| fields(&tokens).map(|f| self.map(&f, &text, ctx)));
+        Some(match mapped {
+            Ok(ev) => Item::Event(Box::new(ev)),
+            Err((column, reason)) => netlog::bad(ctx, line, Some(column as u64 + 1), reason),
+        })
+    }
+}
+
+impl Parser {
+    fn map(&mut self, f: &Fields<'_>, original: &str, ctx: &ParseContext) -> Event {
+        let mut ev = netlog::new_event(ctx, &mut self.ids, Some(f.time), original);
+        ev.set("event.kind", json!("event"));
+        ev.set("event.category", json!(["web"]));
+        ev.set("event.type", json!(["access"]));
+        ev.set("event.module", json!("weblog"));
+        ev.set("event.dataset", json!("web.access"));
+        if let Some(vhost) = f.vhost {
+            let (host, port) = netlog::split_host_port(vhost);
+            set_text(&mut ev, "url.domain", host);
+            if let Some(port) = port {
+                ev.set("destination.port", json!(port));
+            }
+        }
+        set_host(&mut ev, "source", f.host);
+        set_text(&mut ev, "user.name", f.user);
+        if f.request != "-" && !f.request.is_empty() {
+            match split_request(f.request) {
+                Some(r) => {
+                    ev.set("http.request.method", json!(r.method));
+                    netlog::set_url(&mut ev, r.target);
+                    if let Some(v) = r.version {
+                        ev.set("http.version", json!(v));
+                    }
+                }
+                None => ev.set("weblog.request", json!(f.request)),
+            }
+        }
+        if let Some(status) = f.status {
+            ev.set("http.response.status_code", json!(status));
+            ev.set("event.outcome", json!(netlog::http_outcome(status)));
+        }
+        if let Some(bytes) = f.bytes {
+            ev.set("http.response.body.bytes", json!(bytes));
+        }
+        if let Some(r) = f.referrer {
+            set_text(&mut ev, "http.request.referrer", r);
+        }
+        if let Some(ua) = f.user_agent {
+            set_text(&mut ev, "user_agent.original", ua);
+        }
+        netlog::set_related_ip(&mut ev);
+        if let Some(user) = ev.get_str("user.name").map(str::to_string) {
+            ev.set("related.user", json!([user]));
+        }
+        ev
+    }
+}

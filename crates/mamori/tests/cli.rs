@@ -1,0 +1,226 @@
+//! End-to-end tests of the `mamori` binary: ingest, search, dead letters,
+//! idempotent re-runs and recovery from SIGKILL.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn mamori(data: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mamori"));
+    c.arg("--data-dir").arg(data).env_remove("MAMORI_DATA");
+    c
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("mamori runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The total a search reports ("N of TOTAL events").
+fn total(data: &Path, tenant: &str, filter: &str) -> u64 {
+    let out = run(mamori(data).args([
+        "search",
+        "--tenant",
+        tenant,
+        "--from",
+        "2000-01-01",
+        "--limit",
+        "0",
+        filter,
+    ]));
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "search `{filter}` failed: {err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains(" events ("))
+        .unwrap_or_else(|| panic!("no total in {err}"));
+    line.split(" of ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a number")
+}
+
+fn record(i: u64) -> String {
+    format!(
+        r#"{{"eventVersion":"1.08","eventTime":"2024-03-{:02}T{:02}:{:02}:00Z","eventSource":"s3.amazonaws.com","eventName":"{}","awsRegion":"eu-west-1","sourceIPAddress":"10.0.{}.{}","userIdentity":{{"type":"IAMUser","userName":"user{}","accessKeyId":"AKIA{:016}"}},"eventID":"00000000-0000-4000-8000-{:012}"}}"#,
+        1 + i % 28,
+        i % 24,
+        i % 60,
+        if i.is_multiple_of(10) {
+            "GetSecretValue"
+        } else {
+            "GetObject"
+        },
+        i % 256,
+        i % 200,
+        i % 50,
+        i % 50,
+        i
+    )
+}
+
+fn write_ndjson(path: &Path, n: u64) {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for i in 0..n {
+        writeln!(f, "{}", record(i)).unwrap();
+    }
+}
+
+#[test]
+fn ingest_then_search_finds_exactly_the_matching_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ct.ndjson");
+    write_ndjson(&input, 1000);
+    let data = dir.path().join("data");
+    let out = run(mamori(&data).args(["ingest", "--tenant", "acme"]).arg(&input));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("1000 events read, 1000 stored"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(total(&data, "acme", ""), 1000);
+    assert_eq!(total(&data, "acme", "event.action:GetSecretValue"), 100);
+    assert_eq!(total(&data, "acme", "user.name:user7"), 20);
+    assert_eq!(
+        total(&data, "acme", "source.ip:10.0.3.0/24"),
+        (0..1000).filter(|i| i % 256 == 3).count() as u64
+    );
+    assert_eq!(
+        total(&data, "acme", "getsecretvalue and not source.ip:10.0.0.0/16"),
+        0
+    );
+    assert_eq!(total(&data, "other", ""), 0);
+    // The table shows the ECS columns.
+    let out = run(mamori(&data).args([
+        "search",
+        "--tenant",
+        "acme",
+        "--from",
+        "2000-01-01",
+        "--limit",
+        "3",
+        "user.name:user7",
+    ]));
+    let table = text(&out.stdout);
+    assert!(table.starts_with("TIME"), "{table}");
+    assert!(table.contains("GetObject") && table.contains("user7"), "{table}");
+    // Re-ingesting adds nothing.
+    let out = run(mamori(&data).args(["ingest", "--tenant", "acme"]).arg(&input));
+    assert!(
+        text(&out.stderr).contains("0 stored, 1000 already present"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(total(&data, "acme", ""), 1000);
+}
+
+#[test]
+fn bad_filters_name_the_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(mamori(dir.path()).args(["search", "--tenant", "acme", "source.ip:"]));
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("column 11"), "{err}");
+    assert!(err.contains("          ^"), "caret under the column: {err}");
+}
+
+#[test]
+fn bad_records_go_to_the_dead_letter_and_the_rest_is_ingested() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("mixed.ndjson");
+    std::fs::write(
+        &input,
+        format!("{}\nthis is not json\n{}\n", record(1), record(2)),
+    )
+    .unwrap();
+    // A gzip cut short: the records before the cut are kept.
+    let gz_path = dir.path().join("cut.ndjson.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for i in 100..2100 {
+        writeln!(gz, "{}", record(i)).unwrap();
+    }
+    let bytes = gz.finish().unwrap();
+    std::fs::write(&gz_path, &bytes[..bytes.len() / 2]).unwrap();
+    let data = dir.path().join("data");
+    let out = run(mamori(&data)
+        .args(["ingest", "--tenant", "acme"])
+        .arg(&input)
+        .arg(&gz_path));
+    let err = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "non-zero when something was rejected: {err}"
+    );
+    assert!(err.contains("mixed.ndjson:2"), "names file and line: {err}");
+    assert!(
+        err.contains("cut.ndjson.gz") && err.contains("byte"),
+        "names the truncated file and offset: {err}"
+    );
+    assert!(err.contains("2 rejected"), "{err}");
+    let dead = std::fs::read_to_string(data.join("dead-letter/acme.ndjson")).unwrap();
+    assert_eq!(dead.lines().count(), 2);
+    assert!(dead.contains("this is not json"));
+    let kept = total(&data, "acme", "");
+    assert!(
+        kept > 2 + 100 && kept < 2 + 2000,
+        "events before the cut are kept: {kept}"
+    );
+}
+
+#[test]
+fn unreadable_and_unrecognised_files_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let readme = dir.path().join("notes.txt");
+    std::fs::write(&readme, "just some notes\n").unwrap();
+    let out = run(mamori(&dir.path().join("d"))
+        .args(["ingest", "--tenant", "acme"])
+        .arg(&readme));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no format recognises"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(mamori(&dir.path().join("d")).args(["ingest", "--tenant", "acme", "/nonexistent/x.json"]));
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("/nonexistent/x.json"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn sigkill_during_ingest_then_rerun_gives_exact_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big.ndjson");
+    let n = 30_000;
+    write_ndjson(&input, n);
+    let data: PathBuf = dir.path().join("data");
+    for (round, wait_ms) in [150u64, 600, 1500].into_iter().enumerate() {
+        let mut child = mamori(&data)
+            .args(["ingest", "--tenant", "acme", "--commit-every", "2000"])
+            .arg(&input)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(wait_ms * (round as u64 + 1)));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        // The store opens and answers after every kill.
+        let partial = total(&data, "acme", "");
+        assert!(partial <= n, "never more than the input: {partial}");
+    }
+    let out = run(mamori(&data).args(["ingest", "--tenant", "acme"]).arg(&input));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(total(&data, "acme", ""), n, "exactly once after the re-run");
+    assert_eq!(total(&data, "acme", "event.action:GetSecretValue"), n / 10);
+}
