@@ -19,6 +19,13 @@ pub fn f64_key(v: f64) -> [u8; 8] {
     key.to_be_bytes()
 }
 
+/// The f64 of an [`f64_key`].
+pub fn f64_from_key(key: [u8; 8]) -> f64 {
+    let k = u64::from_be_bytes(key);
+    let bits = if k >> 63 == 1 { k & !(1 << 63) } else { !k };
+    f64::from_bits(bits)
+}
+
 /// An IP address as 16 bytes (IPv4 mapped into IPv6) in address order.
 pub fn ip_key(ip: IpAddr) -> [u8; 16] {
     let v6: Ipv6Addr = match ip {
@@ -39,6 +46,13 @@ mod tests {
         let mut sorted = keys.clone();
         sorted.sort();
         assert_eq!(keys, sorted);
+    }
+
+    #[test]
+    fn f64_keys_round_trip() {
+        for v in [-1e300, -5.5, 0.0, 3.25, 1e300] {
+            assert_eq!(f64_from_key(f64_key(v)), v);
+        }
     }
 
     #[test]

@@ -6,10 +6,14 @@
 //! answers exactly what the in-memory evaluator ([`mamori_model::Filter`]) would:
 //! whatever the engine cannot answer exactly is re-checked in memory.
 
+pub mod aggregate;
 mod codec;
+pub mod facets;
 pub mod local;
 mod store;
 
+pub use aggregate::{AggregateRequest, AggregateResponse, Aggregation, AggregationResult};
+pub use facets::{FacetRequest, Facets, FieldFacet};
 pub use local::LocalStore;
 pub use store::{
     CommitReport, EventStore, Order, SearchHit, SearchRequest, SearchResult, StoreError, validate_tenant,

@@ -2,6 +2,8 @@
 
 use mamori_model::{Event, Filter, TimeRange};
 
+use crate::aggregate::{AggregateRequest, AggregateResponse};
+
 /// A storage failure, with what was being done.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -19,6 +21,9 @@ pub enum StoreError {
     /// A tenant name that cannot be used.
     #[error("invalid tenant name `{0}`: use 1-64 lower-case letters, digits, '-' or '_'")]
     BadTenant(String),
+    /// The request would need more memory or time than allowed.
+    #[error("query too broad: {0}")]
+    TooBroad(String),
     /// A stored document could not be read back.
     #[error("stored event is unreadable: {0}")]
     Corrupt(String),
@@ -117,6 +122,8 @@ pub trait EventStore: Send + Sync {
     fn commit(&self) -> Result<CommitReport, StoreError>;
     /// Events matching a request, and their total.
     fn search(&self, req: &SearchRequest) -> Result<SearchResult, StoreError>;
+    /// Aggregations over the events a filter selects.
+    fn aggregate(&self, req: &AggregateRequest) -> Result<AggregateResponse, StoreError>;
     /// Number of events matching `filter` in `range` over `tenants`.
     fn count(&self, tenants: &[String], filter: &Filter, range: &TimeRange) -> Result<u64, StoreError>;
 }

@@ -290,3 +290,124 @@ fn unexpanded_lists_and_bad_tenants_are_errors() {
         .unwrap_err();
     assert!(err.to_string().contains("invalid tenant"), "{err}");
 }
+
+fn nonempty(r: &mamori_store::AggregationResult) -> mamori_store::AggregationResult {
+    use mamori_store::AggregationResult as R;
+    let keep =
+        |b: &Vec<mamori_store::aggregate::TimeBucket>| b.iter().filter(|b| b.count > 0).cloned().collect();
+    match r {
+        R::DateHistogram {
+            interval_secs,
+            buckets,
+        } => R::DateHistogram {
+            interval_secs: *interval_secs,
+            buckets: keep(buckets),
+        },
+        R::TermsHistogram {
+            field,
+            interval_secs,
+            series,
+        } => R::TermsHistogram {
+            field: field.clone(),
+            interval_secs: *interval_secs,
+            series: series
+                .iter()
+                .map(|s| mamori_store::aggregate::Series {
+                    value: s.value.clone(),
+                    count: s.count,
+                    buckets: keep(&s.buckets),
+                })
+                .collect(),
+        },
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn aggregations_agree_with_the_in_memory_reference() {
+    use mamori_store::{AggregateRequest, Aggregation};
+    let (_d, store, events) = store_with_corpus();
+    let aggs = vec![
+        Aggregation::Terms {
+            field: "user.name".into(),
+            size: 3,
+        },
+        Aggregation::Terms {
+            field: "source.ip".into(),
+            size: 10,
+        },
+        Aggregation::Terms {
+            field: "http.response.status_code".into(),
+            size: 2,
+        },
+        Aggregation::DateHistogram {
+            interval_secs: Some(3600),
+        },
+        Aggregation::Stats {
+            field: "http.response.status_code".into(),
+        },
+        Aggregation::Stats { field: "size".into() },
+        Aggregation::Cardinality {
+            field: "message".into(),
+        },
+        Aggregation::Cardinality {
+            field: "user.name".into(),
+        },
+        Aggregation::TermsHistogram {
+            field: "event.action".into(),
+            size: 2,
+            interval_secs: Some(6 * 3600),
+        },
+    ];
+    for text in [
+        "",
+        "event.outcome:success",
+        "user.name:bo*",
+        "\"host-3 ok\" or source.ip:10.0.0.0/8",
+        "nosuchword",
+    ] {
+        let f = filter::parse(text).unwrap();
+        let got = store
+            .aggregate(&AggregateRequest {
+                tenants: vec!["acme".into()],
+                filter: f.clone(),
+                range: all_range(),
+                aggregations: aggs.clone(),
+            })
+            .unwrap();
+        let selected: Vec<Event> = events
+            .iter()
+            .filter(|e| e.tenant() == "acme" && f.matches(e))
+            .cloned()
+            .collect();
+        let want = mamori_store::aggregate::in_memory(&selected, &all_range(), &aggs);
+        assert_eq!(got.total, want.total, "total for `{text}`");
+        for (g, w) in got.results.iter().zip(&want.results) {
+            assert_eq!(nonempty(g), nonempty(w), "`{text}`");
+        }
+    }
+}
+
+#[test]
+fn facets_show_fields_shares_and_top_values() {
+    let (_d, store, _) = store_with_corpus();
+    let req = mamori_store::FacetRequest {
+        tenants: vec!["acme".into()],
+        filter: filter::parse("event.action:GetObject").unwrap(),
+        range: all_range(),
+        fields: vec![],
+        top: 5,
+        sample: 50,
+    };
+    let f = mamori_store::facets::facets(&store, &req).unwrap();
+    assert_eq!(f.total, 120);
+    assert_eq!(f.examined, 50);
+    assert!(f.sampled);
+    let action = f.fields.iter().find(|x| x.field == "event.action").unwrap();
+    assert_eq!(action.share, 1.0);
+    assert_eq!(action.top[0].value, "GetObject");
+    assert_eq!(action.top[0].count, 50);
+    let err = f.fields.iter().find(|x| x.field == "error.message").unwrap();
+    assert!(err.share > 0.0 && err.share < 1.0);
+    assert!(!f.fields.iter().any(|x| x.field == "event.original"));
+}

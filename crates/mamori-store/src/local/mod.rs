@@ -5,6 +5,7 @@
 //! whose `event.id` is already in its partition is skipped, which makes a
 //! re-run after a crash complete the work without duplicates.
 
+mod aggs;
 mod collect;
 mod compile;
 mod partition;
@@ -14,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use mamori_model::fields::{FieldKind, kind_of};
 use mamori_model::{Event, Filter, TimeRange};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Query};
@@ -23,6 +25,7 @@ use tantivy::{DocAddress, IndexWriter, Order as TOrder, Searcher, TantivyDocumen
 
 use self::partition::{Partition, PartitionKey};
 use self::schema::Fields;
+use crate::aggregate::{self, AggregateRequest, AggregateResponse};
 use crate::store::{
     CommitReport, EventStore, Order, SearchHit, SearchRequest, SearchResult, StoreError, validate_tenant,
 };
@@ -35,6 +38,8 @@ const MAX_OPEN_WRITERS: usize = 4;
 /// Appended events are grouped by partition in memory up to about this many
 /// bytes, so input that jumps between days does not churn writers.
 const PENDING_MAX_BYTES: usize = 64 * 1024 * 1024;
+/// Most events an aggregation checks one by one in memory.
+const MAX_IN_MEMORY_EVENTS: usize = 200_000;
 
 /// The embedded store under one folder.
 pub struct LocalStore {
@@ -207,6 +212,36 @@ impl LocalStore {
             });
         }
         Ok(writers.open.last_mut().expect("just pushed"))
+    }
+
+    /// The value of `field` as stored (original case) for a bucket known by
+    /// its lower-cased indexed text; the indexed text when none is found.
+    fn display_value(&self, req: &AggregateRequest, field: &str, lower: &str) -> String {
+        let probe = Filter::and(vec![
+            req.filter.clone(),
+            Filter::Match {
+                field: Some(field.to_string()),
+                value: mamori_model::filter::Pattern::Phrase(lower.to_string()),
+            },
+        ]);
+        let hit = self.search(&SearchRequest {
+            tenants: req.tenants.clone(),
+            filter: probe,
+            range: req.range,
+            limit: 1,
+            offset: 0,
+            order: Order::NewestFirst,
+        });
+        hit.ok()
+            .and_then(|r| r.hits.into_iter().next())
+            .and_then(|h| {
+                h.event
+                    .values(field)
+                    .into_iter()
+                    .filter_map(crate::aggregate::bucket_text)
+                    .find(|t| schema::kw_term(field, t).ends_with(lower))
+            })
+            .unwrap_or_else(|| lower.to_string())
     }
 
     /// Hand a partition's waiting events to its writer.
@@ -390,6 +425,70 @@ impl EventStore for LocalStore {
         Ok(SearchResult { hits, total })
     }
 
+    fn aggregate(&self, req: &AggregateRequest) -> Result<AggregateResponse, StoreError> {
+        let parts = self.partitions_for(&req.tenants, &req.range)?;
+        let mut exact = true;
+        let mut queries = Vec::with_capacity(parts.len());
+        for p in &parts {
+            let (q, e) = self.prepare(p, &req.filter, &req.range)?;
+            exact &= e;
+            queries.push(q);
+        }
+        // Text fields are indexed by words, so their values are counted from the events.
+        let text_field = req
+            .aggregations
+            .iter()
+            .any(|a| aggregate::field_of(a).is_some_and(|f| kind_of(f) == FieldKind::Text));
+        if !exact || text_field {
+            // Checked in memory: load the matching events (bounded).
+            let found = self.search(&SearchRequest {
+                tenants: req.tenants.clone(),
+                filter: req.filter.clone(),
+                range: req.range,
+                limit: MAX_IN_MEMORY_EVENTS + 1,
+                offset: 0,
+                order: Order::NewestFirst,
+            })?;
+            if found.hits.len() > MAX_IN_MEMORY_EVENTS {
+                return Err(StoreError::TooBroad(format!(
+                    "{} events match a filter that must be checked event by event (phrases, regexes, \
+                     non-prefix wildcards, text fields); aggregate at most {MAX_IN_MEMORY_EVENTS} such events or narrow the filter",
+                    found.total
+                )));
+            }
+            let events: Vec<Event> = found.hits.into_iter().map(|h| h.event).collect();
+            return Ok(aggregate::in_memory(&events, &req.range, &req.aggregations));
+        }
+        let all: Vec<aggs::Matches> = parts
+            .iter()
+            .zip(&queries)
+            .map(|(p, q)| aggs::matches(p, q.as_ref()))
+            .collect::<Result<_, _>>()?;
+        let span = {
+            let first = parts.iter().map(|p| p.key.span_micros().0).min();
+            let last = parts.iter().map(|p| p.key.span_micros().1).max();
+            let from = first.map_or(req.range.from, |f| req.range.from.max(micros_to_time(f)));
+            let to = last.map_or(req.range.to, |l| req.range.to.min(micros_to_time(l)));
+            (from, to.max(from))
+        };
+        let display = |field: &str, lower: &str| self.display_value(req, field, lower);
+        let ctx = aggs::Ctx {
+            kw: self.fields.kw,
+            num: self.fields.num,
+            span,
+            display: &display,
+        };
+        let results = req
+            .aggregations
+            .iter()
+            .map(|a| aggs::compute(&all, a, &ctx))
+            .collect::<Result<_, _>>()?;
+        Ok(AggregateResponse {
+            total: aggs::total(&all),
+            results,
+        })
+    }
+
     fn count(&self, tenants: &[String], filter: &Filter, range: &TimeRange) -> Result<u64, StoreError> {
         let req = SearchRequest {
             tenants: tenants.to_vec(),
@@ -401,6 +500,10 @@ impl EventStore for LocalStore {
         };
         Ok(self.search(&req)?.total)
     }
+}
+
+fn micros_to_time(us: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_micros(us).unwrap_or_default()
 }
 
 fn sort_hits(v: &mut [(i64, usize, DocAddress)], newest: bool) {

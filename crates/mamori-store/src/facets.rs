@@ -1,0 +1,124 @@
+//! Field facets of a result set, as Discover's sidebar shows them: which
+//! fields the events have, on what share of them, and each field's top
+//! values. Computed from the newest events (a sample when there are more),
+//! over any [`EventStore`].
+
+use std::collections::HashMap;
+
+use mamori_model::fields::lowercase;
+use mamori_model::{Filter, TimeRange};
+use serde::Serialize;
+
+use crate::aggregate::{TermBucket, bucket_text, top_terms};
+use crate::{EventStore, Order, SearchRequest, StoreError};
+
+/// What to facet.
+#[derive(Debug, Clone)]
+pub struct FacetRequest {
+    /// Tenants.
+    pub tenants: Vec<String>,
+    /// Filter (context lists expanded).
+    pub filter: Filter,
+    /// Time range.
+    pub range: TimeRange,
+    /// Only these fields (all present fields when empty).
+    pub fields: Vec<String>,
+    /// Top values per field.
+    pub top: usize,
+    /// Events examined at most (the newest).
+    pub sample: usize,
+}
+
+/// One field of the sidebar.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldFacet {
+    /// Field path.
+    pub field: String,
+    /// Examined events that have it.
+    pub count: u64,
+    /// `count` / examined events.
+    pub share: f64,
+    /// Distinct values among the examined events.
+    pub distinct: u64,
+    /// Most frequent values among the examined events.
+    pub top: Vec<TermBucket>,
+}
+
+/// Facets of a result set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Facets {
+    /// Events matching the filter.
+    pub total: u64,
+    /// Events examined; less than `total` when sampled.
+    pub examined: u64,
+    /// Whether the facets come from a sample (the newest `examined` events).
+    pub sampled: bool,
+    /// Fields, most common first, then by name.
+    pub fields: Vec<FieldFacet>,
+}
+
+/// Compute facets over a store.
+pub fn facets(store: &dyn EventStore, req: &FacetRequest) -> Result<Facets, StoreError> {
+    let found = store.search(&SearchRequest {
+        tenants: req.tenants.clone(),
+        filter: req.filter.clone(),
+        range: req.range,
+        limit: req.sample,
+        offset: 0,
+        order: Order::NewestFirst,
+    })?;
+    let examined = found.hits.len() as u64;
+    // field → (events having it, lower value → (shown value, events)).
+    let mut per_field: HashMap<String, (u64, HashMap<String, (String, u64)>)> = HashMap::new();
+    for hit in &found.hits {
+        let mut seen_fields = std::collections::HashSet::new();
+        let mut seen_values = std::collections::HashSet::new();
+        for (path, value) in hit.event.leaves() {
+            if path == "event.original" || (!req.fields.is_empty() && !req.fields.contains(&path)) {
+                continue;
+            }
+            let Some(text) = bucket_text(value) else { continue };
+            let entry = per_field.entry(path.clone()).or_default();
+            if seen_fields.insert(path.clone()) {
+                entry.0 += 1;
+            }
+            let key = lowercase(&text);
+            if seen_values.insert((path, key.clone())) {
+                entry.1.entry(key).or_insert((text, 0)).1 += 1;
+            }
+        }
+    }
+    let mut fields: Vec<FieldFacet> = per_field
+        .into_iter()
+        .map(|(field, (count, values))| {
+            let distinct = values.len() as u64;
+            let shown: HashMap<String, String> =
+                values.iter().map(|(k, (s, _))| (k.clone(), s.clone())).collect();
+            let counts = values.into_iter().map(|(k, (_, n))| (k, n)).collect();
+            let (mut top, _) = top_terms(counts, req.top);
+            for b in &mut top {
+                if let Some(s) = shown.get(&b.value) {
+                    b.value = s.clone();
+                }
+            }
+            FieldFacet {
+                share: if examined > 0 {
+                    count as f64 / examined as f64
+                } else {
+                    0.0
+                },
+                field,
+                count,
+                distinct,
+                top,
+            }
+        })
+        .collect();
+    fields.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.field.cmp(&b.field)));
+    Ok(Facets {
+        total: found.total,
+        examined,
+        sampled: examined < found.total,
+        fields,
+    })
+}
