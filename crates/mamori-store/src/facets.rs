@@ -57,6 +57,9 @@ pub struct Facets {
     pub fields: Vec<FieldFacet>,
 }
 
+/// Events having a field, and per lower-cased value: (value as first seen, events).
+type FieldTally = (u64, HashMap<String, (String, u64)>);
+
 /// Compute facets over a store.
 pub fn facets(store: &dyn EventStore, req: &FacetRequest) -> Result<Facets, StoreError> {
     let found = store.search(&SearchRequest {
@@ -68,13 +71,15 @@ pub fn facets(store: &dyn EventStore, req: &FacetRequest) -> Result<Facets, Stor
         order: Order::NewestFirst,
     })?;
     let examined = found.hits.len() as u64;
-    // field → (events having it, lower value → (shown value, events)).
-    let mut per_field: HashMap<String, (u64, HashMap<String, (String, u64)>)> = HashMap::new();
+    let mut per_field: HashMap<String, FieldTally> = HashMap::new();
     for hit in &found.hits {
         let mut seen_fields = std::collections::HashSet::new();
         let mut seen_values = std::collections::HashSet::new();
         for (path, value) in hit.event.leaves() {
-            if path == "event.original" || (!req.fields.is_empty() && !req.fields.contains(&path)) {
+            if path == "event.original"
+                || path == "@timestamp"
+                || (!req.fields.is_empty() && !req.fields.contains(&path))
+            {
                 continue;
             }
             let Some(text) = bucket_text(value) else { continue };

@@ -122,6 +122,16 @@ pub trait EventStore: Send + Sync {
     fn commit(&self) -> Result<CommitReport, StoreError>;
     /// Events matching a request, and their total.
     fn search(&self, req: &SearchRequest) -> Result<SearchResult, StoreError>;
+    /// Every matching event, newest first, handed to `visit` one at a time
+    /// (memory stays bounded whatever the count); stops early when `visit`
+    /// returns `false`. Returns the number of events visited.
+    fn scan(
+        &self,
+        tenants: &[String],
+        filter: &Filter,
+        range: &TimeRange,
+        visit: &mut dyn FnMut(Event) -> Result<bool, StoreError>,
+    ) -> Result<u64, StoreError>;
     /// Aggregations over the events a filter selects.
     fn aggregate(&self, req: &AggregateRequest) -> Result<AggregateResponse, StoreError>;
     /// Number of events matching `filter` in `range` over `tenants`.

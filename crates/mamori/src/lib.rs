@@ -5,6 +5,7 @@
 pub mod corpus;
 pub mod dead_letter;
 pub mod demo;
+pub mod export;
 pub mod ingest;
 pub mod search;
 

@@ -8,14 +8,20 @@ use anyhow::bail;
 use chrono::{SecondsFormat, Utc};
 use clap::Args;
 use mamori_model::{Event, Filter, TimeRange, filter};
-use mamori_store::{EventStore, LocalStore, Order, SearchRequest};
+use mamori_store::{
+    AggregateRequest, AggregateResponse, Aggregation, AggregationResult, EventStore, FacetRequest,
+    LocalStore, Order, SearchRequest,
+};
 
 /// Arguments of `mamori search`.
 #[derive(Args, Debug)]
 pub struct SearchArgs {
     /// Tenant to search.
-    #[arg(long)]
-    pub tenant: String,
+    #[arg(long, required_unless_present = "tenants", conflicts_with = "tenants")]
+    pub tenant: Option<String>,
+    /// Several tenants at once (comma-separated); hits are labelled by tenant.
+    #[arg(long, value_delimiter = ',')]
+    pub tenants: Vec<String>,
     /// Start: relative (-15m, -24h, -7d), RFC 3339, or a date.
     #[arg(long, default_value = "-24h", allow_hyphen_values = true)]
     pub from: String,
@@ -34,6 +40,19 @@ pub struct SearchArgs {
     /// Print events as NDJSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Aggregate instead of listing: terms:FIELD[:N], histogram[:INTERVAL],
+    /// stats:FIELD, cardinality:FIELD, terms-histogram:FIELD[:N] (repeatable).
+    #[arg(long = "agg")]
+    pub aggs: Vec<String>,
+    /// Show the fields of the result set with their top values (Discover's sidebar).
+    #[arg(long)]
+    pub facets: bool,
+    /// Write every matching event (not just a page) as `csv` or `ndjson` to stdout.
+    #[arg(long, value_parser = ["csv", "ndjson"])]
+    pub export: Option<String>,
+    /// Columns of a CSV export (default: @timestamp, tenant, event.action, source.ip, user.name, event.outcome).
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
     /// The filter (empty: every event).
     #[arg(default_value = "")]
     pub filter: String,
@@ -54,10 +73,66 @@ pub fn run(data_dir: &Path, args: &SearchArgs) -> anyhow::Result<ExitCode> {
         bail!("context list @{name} is not defined (context lists arrive with `mamori context`)");
     }
     let range = TimeRange::parse(&args.from, &args.to, Utc::now())?;
+    let tenants: Vec<String> = match &args.tenant {
+        Some(t) => vec![t.clone()],
+        None => args.tenants.clone(),
+    };
+    for t in &tenants {
+        mamori_store::validate_tenant(t)?;
+    }
     crate::ingest::require_data(data_dir)?;
     let store = LocalStore::open(crate::events_dir(data_dir))?;
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    if !args.aggs.is_empty() {
+        let aggregations = args
+            .aggs
+            .iter()
+            .map(|a| parse_agg(a))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let res = store.aggregate(&AggregateRequest {
+            tenants,
+            filter,
+            range,
+            aggregations,
+        })?;
+        if args.json {
+            writeln!(out, "{}", serde_json::to_string(&res)?)?;
+        } else {
+            print_aggregations(&mut out, &res)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.facets {
+        let req = FacetRequest {
+            tenants,
+            filter,
+            range,
+            fields: Vec::new(),
+            top: 5,
+            sample: 10_000,
+        };
+        let f = mamori_store::facets::facets(&store, &req)?;
+        if args.json {
+            writeln!(out, "{}", serde_json::to_string(&f)?)?;
+        } else {
+            print_facets(&mut out, &f)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(kind) = &args.export {
+        let columns = if args.columns.is_empty() {
+            default_columns()
+        } else {
+            args.columns.clone()
+        };
+        let n = crate::export::export(&store, &tenants, &filter, &range, kind, &columns, &mut out)?;
+        out.flush()?;
+        eprintln!("exported {n} events");
+        return Ok(ExitCode::SUCCESS);
+    }
     let req = SearchRequest {
-        tenants: vec![args.tenant.clone()],
+        tenants: tenants.clone(),
         filter: filter.clone(),
         range,
         limit: args.limit,
@@ -69,14 +144,12 @@ pub fn run(data_dir: &Path, args: &SearchArgs) -> anyhow::Result<ExitCode> {
         },
     };
     let res = store.search(&req)?;
-    let out = std::io::stdout();
-    let mut out = out.lock();
     if args.json {
         for h in &res.hits {
             writeln!(out, "{}", h.event.to_json())?;
         }
     } else {
-        print_table(&mut out, res.hits.iter().map(|h| &h.event))?;
+        print_table(&mut out, res.hits.iter().map(|h| &h.event), tenants.len() > 1)?;
     }
     out.flush()?;
     eprintln!(
@@ -87,7 +160,7 @@ pub fn run(data_dir: &Path, args: &SearchArgs) -> anyhow::Result<ExitCode> {
         range.to.to_rfc3339_opts(SecondsFormat::Secs, true)
     );
     if res.total == 0 {
-        let all = store.count(std::slice::from_ref(&args.tenant), &filter, &TimeRange::all())?;
+        let all = store.count(&tenants, &filter, &TimeRange::all())?;
         if all > 0 {
             eprintln!(
                 "hint: {all} matching events lie outside this time range; widen it with --from (e.g. --from 2000-01-01)"
@@ -97,9 +170,189 @@ pub fn run(data_dir: &Path, args: &SearchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn default_columns() -> Vec<String> {
+    [
+        "@timestamp",
+        "tenant",
+        "event.action",
+        "source.ip",
+        "user.name",
+        "event.outcome",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// Parse `--agg` specs: `terms:FIELD[:N]`, `histogram[:INTERVAL]`, `stats:FIELD`,
+/// `cardinality:FIELD`, `terms-histogram:FIELD[:N]`. Intervals: seconds or 30s, 5m, 1h, 1d.
+pub fn parse_agg(spec: &str) -> anyhow::Result<Aggregation> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let size = |i: usize| -> anyhow::Result<usize> {
+        parts.get(i).map_or(Ok(10), |n| {
+            n.parse()
+                .map_err(|_| anyhow::anyhow!("`{n}` in --agg {spec} is not a number"))
+        })
+    };
+    let field = || -> anyhow::Result<String> {
+        parts
+            .get(1)
+            .filter(|f| !f.is_empty())
+            .map(|f| f.to_string())
+            .ok_or_else(|| anyhow::anyhow!("--agg {spec} needs a field, e.g. {}:source.ip", parts[0]))
+    };
+    Ok(match parts[0] {
+        "terms" => Aggregation::Terms {
+            field: field()?,
+            size: size(2)?,
+        },
+        "histogram" | "date_histogram" => Aggregation::DateHistogram {
+            interval_secs: parts.get(1).map(|i| parse_interval(i)).transpose()?,
+        },
+        "stats" => Aggregation::Stats { field: field()? },
+        "cardinality" => Aggregation::Cardinality { field: field()? },
+        "terms-histogram" => Aggregation::TermsHistogram {
+            field: field()?,
+            size: size(2)?,
+            interval_secs: None,
+        },
+        other => bail!(
+            "unknown aggregation `{other}`: use terms, histogram, stats, cardinality or terms-histogram"
+        ),
+    })
+}
+
+fn parse_interval(text: &str) -> anyhow::Result<i64> {
+    let (num, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: i64 = num
+        .parse()
+        .map_err(|_| anyhow::anyhow!("interval `{text}`: use e.g. 30s, 5m, 1h, 1d"))?;
+    let mult = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => bail!("interval `{text}`: use e.g. 30s, 5m, 1h, 1d"),
+    };
+    Ok((n * mult).max(1))
+}
+
+fn print_aggregations(out: &mut impl Write, res: &AggregateResponse) -> std::io::Result<()> {
+    writeln!(out, "{} matching events", res.total)?;
+    for r in &res.results {
+        match r {
+            AggregationResult::Terms {
+                field,
+                buckets,
+                other,
+            } => {
+                writeln!(out, "\nterms of {field}:")?;
+                for b in buckets {
+                    writeln!(out, "  {:>10}  {}", b.count, b.value)?;
+                }
+                if *other > 0 {
+                    writeln!(out, "  {other:>10}  (other values)")?;
+                }
+            }
+            AggregationResult::DateHistogram {
+                interval_secs,
+                buckets,
+            } => {
+                writeln!(out, "\nhistogram, {interval_secs}s buckets:")?;
+                let max = buckets.iter().map(|b| b.count).max().unwrap_or(0).max(1);
+                for b in buckets {
+                    let bar = "#".repeat((b.count * 40).div_ceil(max) as usize);
+                    writeln!(
+                        out,
+                        "  {}  {:>8}  {bar}",
+                        b.start.to_rfc3339_opts(SecondsFormat::Secs, true),
+                        b.count
+                    )?;
+                }
+            }
+            AggregationResult::Stats {
+                field,
+                count,
+                min,
+                max,
+                sum,
+                avg,
+            } => {
+                let f = |v: &Option<f64>| v.map_or("-".to_string(), |x| x.to_string());
+                writeln!(
+                    out,
+                    "\nstats of {field}: count {count}, min {}, max {}, sum {sum}, avg {}",
+                    f(min),
+                    f(max),
+                    f(avg)
+                )?;
+            }
+            AggregationResult::Cardinality { field, value } => {
+                writeln!(out, "\ndistinct values of {field}: {value}")?;
+            }
+            AggregationResult::TermsHistogram {
+                field,
+                interval_secs,
+                series,
+            } => {
+                writeln!(out, "\n{field} over time ({interval_secs}s buckets):")?;
+                for s in series {
+                    let spark: String = s
+                        .buckets
+                        .iter()
+                        .map(|b| spark_char(b.count, &s.buckets))
+                        .collect();
+                    writeln!(out, "  {:>10}  {:<30}  {spark}", s.count, s.value)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn spark_char(n: u64, all: &[mamori_store::aggregate::TimeBucket]) -> char {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = all.iter().map(|b| b.count).max().unwrap_or(0);
+    if n == 0 || max == 0 {
+        ' '
+    } else {
+        BARS[((n * 7) / max) as usize]
+    }
+}
+
+fn print_facets(out: &mut impl Write, f: &mamori_store::Facets) -> std::io::Result<()> {
+    let basis = if f.sampled {
+        format!("the newest {} of {} events", f.examined, f.total)
+    } else {
+        format!("all {} events", f.total)
+    };
+    writeln!(out, "fields of {basis}:")?;
+    for field in &f.fields {
+        writeln!(
+            out,
+            "\n{}  ({:.0}% of events, {} distinct)",
+            field.field,
+            field.share * 100.0,
+            field.distinct
+        )?;
+        for b in &field.top {
+            let pct = if f.examined > 0 {
+                b.count as f64 * 100.0 / f.examined as f64
+            } else {
+                0.0
+            };
+            writeln!(out, "  {pct:>5.1}%  {}", b.value)?;
+        }
+    }
+    Ok(())
+}
+
 /// The readable table: time, action, source, user, outcome.
-pub fn print_table<'a>(out: &mut impl Write, events: impl Iterator<Item = &'a Event>) -> std::io::Result<()> {
-    let rows: Vec<[String; 5]> = events
+pub fn print_table<'a>(
+    out: &mut impl Write,
+    events: impl Iterator<Item = &'a Event>,
+    with_tenant: bool,
+) -> std::io::Result<()> {
+    let rows: Vec<[String; 6]> = events
         .map(|e| {
             let source = e
                 .source_ip()
@@ -107,6 +360,7 @@ pub fn print_table<'a>(out: &mut impl Write, events: impl Iterator<Item = &'a Ev
                 .unwrap_or("-");
             [
                 e.timestamp().to_rfc3339_opts(SecondsFormat::Millis, true),
+                e.tenant().to_string(),
                 e.action().unwrap_or("-").to_string(),
                 source.to_string(),
                 e.user_name().unwrap_or("-").to_string(),
@@ -114,7 +368,7 @@ pub fn print_table<'a>(out: &mut impl Write, events: impl Iterator<Item = &'a Ev
             ]
         })
         .collect();
-    let head = ["TIME", "ACTION", "SOURCE", "USER", "OUTCOME"];
+    let head = ["TIME", "TENANT", "ACTION", "SOURCE", "USER", "OUTCOME"];
     let mut width = head.map(str::len);
     for r in &rows {
         for (w, c) in width.iter_mut().zip(r) {
@@ -124,6 +378,9 @@ pub fn print_table<'a>(out: &mut impl Write, events: impl Iterator<Item = &'a Ev
     let line = |out: &mut dyn Write, cells: &[&str]| -> std::io::Result<()> {
         let mut s = String::new();
         for (i, c) in cells.iter().enumerate() {
+            if i == 1 && !with_tenant {
+                continue;
+            }
             let cut: String = c.chars().take(width[i]).collect();
             s.push_str(&format!("{cut:<w$}  ", w = width[i]));
         }

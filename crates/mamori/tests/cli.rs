@@ -224,3 +224,67 @@ fn sigkill_during_ingest_then_rerun_gives_exact_count() {
     assert_eq!(total(&data, "acme", ""), n, "exactly once after the re-run");
     assert_eq!(total(&data, "acme", "event.action:GetSecretValue"), n / 10);
 }
+
+#[test]
+fn aggregations_facets_exports_and_several_tenants() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ct.ndjson");
+    write_ndjson(&input, 500);
+    let data = dir.path().join("data");
+    for tenant in ["acme", "globex"] {
+        let out = run(mamori(&data).args(["ingest", "--tenant", tenant]).arg(&input));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let search = |args: &[&str]| {
+        let out = run(mamori(&data).args(["search", "--from", "2000-01-01"]).args(args));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let aggs = search(&[
+        "--tenant",
+        "acme",
+        "--agg",
+        "terms:event.action:1",
+        "--agg",
+        "cardinality:user.name",
+        "--json",
+        "",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(aggs.trim()).unwrap();
+    assert_eq!(v["total"], 500);
+    assert_eq!(v["results"][0]["buckets"][0]["value"], "GetObject");
+    assert_eq!(v["results"][0]["buckets"][0]["count"], 450);
+    assert_eq!(v["results"][0]["other"], 50);
+    assert_eq!(v["results"][1]["value"], 50);
+    let facets = search(&["--tenant", "acme", "--facets", "user.name:user7"]);
+    assert!(facets.contains("fields of all 10 events"), "{facets}");
+    assert!(
+        facets.contains("user.name  (100% of events, 1 distinct)"),
+        "{facets}"
+    );
+    let csv = search(&[
+        "--tenant",
+        "acme",
+        "--export",
+        "csv",
+        "--columns",
+        "user.name,source.ip",
+        "user.name:user7",
+    ]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "user.name,source.ip");
+    assert_eq!(lines.len(), 11);
+    assert!(lines[1..].iter().all(|l| l.starts_with("user7,10.0.")), "{csv}");
+    let both = search(&["--tenants", "acme,globex", "--limit", "4", "user.name:user7"]);
+    assert!(
+        both.contains("TENANT") && both.contains("acme") && both.contains("globex"),
+        "{both}"
+    );
+    let bad = run(mamori(&data).args(["search", "--tenant", "acme", "--agg", "median:x", ""]));
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("unknown aggregation"),
+        "{}",
+        text(&bad.stderr)
+    );
+}

@@ -160,11 +160,14 @@ pub fn keyword_counts(all: &[Matches], kw: Field, path: &str) -> Result<HashMap<
     Ok(counts)
 }
 
+/// Picks, for partition `i`, the documents of a segment to count.
+type DocPicker<'a> = dyn Fn(usize, &SegmentBits) -> Result<Vec<DocId>, StoreError> + 'a;
+
 /// Histogram of matching documents, optionally only those in `only` (per segment).
 fn histogram(
     all: &[Matches],
     interval: i64,
-    only: Option<&dyn Fn(usize, &SegmentBits) -> Result<Vec<DocId>, StoreError>>,
+    only: Option<&DocPicker>,
 ) -> Result<HashMap<i64, u64>, StoreError> {
     let mut counts = HashMap::new();
     for (pi, m) in all.iter().enumerate() {

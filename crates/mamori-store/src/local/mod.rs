@@ -425,6 +425,48 @@ impl EventStore for LocalStore {
         Ok(SearchResult { hits, total })
     }
 
+    fn scan(
+        &self,
+        tenants: &[String],
+        filter: &Filter,
+        range: &TimeRange,
+        visit: &mut dyn FnMut(Event) -> Result<bool, StoreError>,
+    ) -> Result<u64, StoreError> {
+        let parts = self.partitions_for(tenants, range)?;
+        let matcher = filter.compile().map_err(|e| StoreError::Filter(e.to_string()))?;
+        // One day at a time, newest first; the tenants' partitions of a day merged by time.
+        let mut days: Vec<chrono::NaiveDate> = parts.iter().map(|p| p.key.day).collect();
+        days.sort_unstable_by(|a, b| b.cmp(a));
+        days.dedup();
+        let mut visited = 0;
+        for day in days {
+            let mut cands: Vec<(i64, usize, DocAddress)> = Vec::new();
+            let mut exact = true;
+            for (i, p) in parts.iter().enumerate().filter(|(_, p)| p.key.day == day) {
+                let (q, e) = self.prepare(p, filter, range)?;
+                exact &= e;
+                let found = p
+                    .reader
+                    .searcher()
+                    .search(&q, &collect::Candidates)
+                    .map_err(|e| StoreError::engine("searching", e))?;
+                cands.extend(found.into_iter().map(|(ts, a)| (ts, i, a)));
+            }
+            sort_hits(&mut cands, true);
+            for (_, i, addr) in cands {
+                let ev = self.load(&parts[i], addr)?;
+                if !exact && !matcher.matches(&ev) {
+                    continue;
+                }
+                visited += 1;
+                if !visit(ev)? {
+                    return Ok(visited);
+                }
+            }
+        }
+        Ok(visited)
+    }
+
     fn aggregate(&self, req: &AggregateRequest) -> Result<AggregateResponse, StoreError> {
         let parts = self.partitions_for(&req.tenants, &req.range)?;
         let mut exact = true;
