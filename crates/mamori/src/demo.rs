@@ -57,6 +57,30 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         );
     }
     store.close()?;
+    let mut db = crate::config_cmd::state(data_dir)?;
+    let actor = mamori_server::Actor {
+        name: "demo".into(),
+        origin: "cli".into(),
+    };
+    let lists: [(&str, &str, &[&str], &str); 3] = [
+        (
+            "acme",
+            "office",
+            &["203.0.113.0/24", "10.20.1.5/32"],
+            "HQ egress range and the VPN concentrator",
+        ),
+        (
+            "acme",
+            "admins",
+            &["alice", "carol"],
+            "people allowed to change IAM",
+        ),
+        ("globex", "office", &["192.0.2.0/26"], "branch offices"),
+    ];
+    for (tenant, name, entries, description) in lists {
+        let entries: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
+        db.set_context_list(&actor, tenant, name, &entries, Some(description))?;
+    }
     let dd = data_dir.display();
     println!("Demo data is ready in {dd}. Try:");
     println!("  mamori --data-dir {dd} search --tenant acme --from -3d 'event.action:GetSecretValue'");

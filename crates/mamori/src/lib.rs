@@ -2,6 +2,7 @@
 //! letter, search output and the demo data generator, shared by the binary
 //! and the benchmarks.
 
+pub mod config_cmd;
 pub mod corpus;
 pub mod dead_letter;
 pub mod demo;

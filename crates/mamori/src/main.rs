@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use mamori::{demo, ingest, search};
+use mamori::{config_cmd, demo, ingest, search};
 
 /// Mamori (守り): collect, search and detect across your customers' logs.
 #[derive(Parser, Debug)]
@@ -25,6 +25,12 @@ enum Command {
     Search(search::SearchArgs),
     /// Build a demo data set for two tenants and print searches to try.
     Demo(demo::DemoArgs),
+    /// Edit a tenant's context lists (`@office` in filters).
+    Context(config_cmd::ContextArgs),
+    /// Save, list and delete searches.
+    Saved(config_cmd::SavedArgs),
+    /// Show the audit log of configuration changes.
+    Audit(config_cmd::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +46,9 @@ fn main() -> ExitCode {
         Command::Ingest(a) => ingest::run(&cli.data_dir, &a),
         Command::Search(a) => search::run(&cli.data_dir, &a),
         Command::Demo(a) => demo::run(&cli.data_dir, &a),
+        Command::Context(a) => config_cmd::context(&cli.data_dir, &a),
+        Command::Saved(a) => config_cmd::saved(&cli.data_dir, &a),
+        Command::Audit(a) => config_cmd::audit(&cli.data_dir, &a),
     };
     match result {
         Ok(code) => code,

@@ -14,7 +14,7 @@ use mamori_store::{
 };
 
 /// Arguments of `mamori search`.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct SearchArgs {
     /// Tenant to search.
     #[arg(long, required_unless_present = "tenants", conflicts_with = "tenants")]
@@ -53,6 +53,9 @@ pub struct SearchArgs {
     /// Columns of a CSV export (default: @timestamp, tenant, event.action, source.ip, user.name, event.outcome).
     #[arg(long, value_delimiter = ',')]
     pub columns: Vec<String>,
+    /// Run a saved search (its filter, range and columns; flags given here win).
+    #[arg(long)]
+    pub saved: Option<String>,
     /// The filter (empty: every event).
     #[arg(default_value = "")]
     pub filter: String,
@@ -68,11 +71,6 @@ pub fn parse_filter(text: &str) -> anyhow::Result<Filter> {
 
 /// Run `mamori search`.
 pub fn run(data_dir: &Path, args: &SearchArgs) -> anyhow::Result<ExitCode> {
-    let filter = parse_filter(&args.filter)?;
-    if let Some(name) = filter.list_refs().first() {
-        bail!("context list @{name} is not defined (context lists arrive with `mamori context`)");
-    }
-    let range = TimeRange::parse(&args.from, &args.to, Utc::now())?;
     let tenants: Vec<String> = match &args.tenant {
         Some(t) => vec![t.clone()],
         None => args.tenants.clone(),
@@ -80,6 +78,30 @@ pub fn run(data_dir: &Path, args: &SearchArgs) -> anyhow::Result<ExitCode> {
     for t in &tenants {
         mamori_store::validate_tenant(t)?;
     }
+    let mut args = args.clone();
+    if let Some(name) = &args.saved {
+        let db = crate::config_cmd::state(data_dir)?;
+        let tenant = tenants.first().map(String::as_str).unwrap_or_default();
+        let Some(saved) = db.saved_search(tenant, name)? else {
+            bail!("no saved search `{name}` for {tenant} (see `mamori saved list {tenant}`)");
+        };
+        if args.filter.is_empty() {
+            args.filter = saved.filter;
+        }
+        if args.from == "-24h" {
+            args.from = saved.from;
+        }
+        if args.to == "now" {
+            args.to = saved.to;
+        }
+        if args.columns.is_empty() {
+            args.columns = saved.columns;
+        }
+    }
+    let args = &args;
+    let parsed = parse_filter(&args.filter)?;
+    let range = TimeRange::parse(&args.from, &args.to, Utc::now())?;
+    let filter = expand_for(data_dir, &tenants, parsed)?;
     crate::ingest::require_data(data_dir)?;
     let store = LocalStore::open(crate::events_dir(data_dir))?;
     let out = std::io::stdout();
@@ -168,6 +190,32 @@ pub fn run(data_dir: &Path, args: &SearchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Expand context lists. Over several tenants, each tenant's own list applies
+/// to its own events: `(tenant:a and <a's expansion>) or (tenant:b and …)`.
+fn expand_for(data_dir: &Path, tenants: &[String], filter: Filter) -> anyhow::Result<Filter> {
+    if filter.list_refs().is_empty() {
+        return Ok(filter);
+    }
+    let db = crate::config_cmd::state(data_dir)?;
+    if let [one] = tenants {
+        return Ok(db.expand_lists(one, filter)?);
+    }
+    let per_tenant = tenants
+        .iter()
+        .map(|t| {
+            let own = db.expand_lists(t, filter.clone())?;
+            Ok(Filter::and(vec![
+                Filter::Match {
+                    field: Some("tenant".into()),
+                    value: mamori_model::filter::Pattern::Phrase(t.clone()),
+                },
+                own,
+            ]))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Filter::or(per_tenant))
 }
 
 fn default_columns() -> Vec<String> {

@@ -288,3 +288,67 @@ fn aggregations_facets_exports_and_several_tenants() {
         text(&bad.stderr)
     );
 }
+
+#[test]
+fn context_lists_saved_searches_and_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ct.ndjson");
+    write_ndjson(&input, 300);
+    let data = dir.path().join("data");
+    assert!(
+        run(mamori(&data).args(["ingest", "--tenant", "acme"]).arg(&input))
+            .status
+            .success()
+    );
+    let ok = |args: &[&str]| {
+        let out = run(mamori(&data).args(args));
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    ok(&[
+        "context",
+        "set",
+        "acme",
+        "office",
+        "10.0.1.0/24",
+        "10.0.2.0/24",
+        "--description",
+        "HQ",
+    ]);
+    let inside = (0..300).filter(|i| matches!(i % 256, 1 | 2)).count() as u64;
+    assert_eq!(total(&data, "acme", "source.ip:@office"), inside);
+    assert_eq!(total(&data, "acme", "not source.ip:@office"), 300 - inside);
+    ok(&["context", "add", "acme", "office", "10.0.3.0/24"]);
+    let wider = (0..300).filter(|i| matches!(i % 256, 1..=3)).count() as u64;
+    assert_eq!(total(&data, "acme", "source.ip:@office"), wider);
+    let missing = run(mamori(&data).args(["search", "--tenant", "acme", "source.ip:@nope"]));
+    assert!(
+        text(&missing.stderr).contains("@nope"),
+        "{}",
+        text(&missing.stderr)
+    );
+    ok(&[
+        "saved",
+        "save",
+        "acme",
+        "outside",
+        "not source.ip:@office",
+        "--from",
+        "2000-01-01",
+    ]);
+    let out = run(mamori(&data).args(["search", "--tenant", "acme", "--saved", "outside", "--limit", "0"]));
+    assert!(
+        text(&out.stderr).contains(&format!("of {} events", 300 - wider)),
+        "{}",
+        text(&out.stderr)
+    );
+    let audit = ok(&["audit", "--object", "acme"]);
+    assert!(
+        audit.contains("saved_search.set") && audit.contains("context_list.set"),
+        "{audit}"
+    );
+    assert!(
+        audit.contains(r#""before":{"entries":["10.0.1.0/24","10.0.2.0/24"],"description":"HQ"}"#),
+        "{audit}"
+    );
+}
