@@ -411,3 +411,62 @@ fn facets_show_fields_shares_and_top_values() {
     assert!(err.share > 0.0 && err.share < 1.0);
     assert!(!f.fields.iter().any(|x| x.field == "event.original"));
 }
+
+mod random_filters {
+    //! Property: for random combinations of filter atoms, the store returns
+    //! exactly what the in-memory evaluator selects.
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    const ATOMS: &[&str] = &[
+        "event.action:GetObject",
+        "user.name:bo*",
+        "user.name:\"admin.ops\"",
+        "source.ip:10.0.0.0/8",
+        "source.ip:2001:db8::/32",
+        "http.response.status_code >= 400",
+        "bytes:[* TO 2000]",
+        "size > 100",
+        "_exists_:error.message",
+        "denied",
+        "\"access denied\"",
+        "message:\"host-3 ok\"",
+        "carol",
+        "flag:true",
+        "user.name:/ad.*s/",
+        "event.action:*Value",
+        "@timestamp >= 2024-05-02T12:00:00Z",
+    ];
+
+    fn shared() -> &'static (tempfile::TempDir, LocalStore, Vec<Event>) {
+        static S: OnceLock<(tempfile::TempDir, LocalStore, Vec<Event>)> = OnceLock::new();
+        S.get_or_init(store_with_corpus)
+    }
+
+    fn tree() -> impl Strategy<Value = String> {
+        let leaf = proptest::sample::select(ATOMS).prop_map(|s| s.to_string());
+        leaf.prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) and ({b})")),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) or ({b})")),
+                inner.prop_map(|a| format!("not ({a})")),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn store_equals_evaluator(text in tree(), offset in 0usize..20) {
+            let (_d, store, events) = shared();
+            let f = filter::parse(&text).unwrap();
+            let mut want: Vec<&Event> = events.iter().filter(|e| e.tenant() == "acme" && f.matches(e)).collect();
+            want.sort_by_key(|e| std::cmp::Reverse(e.timestamp()));
+            let ids: Vec<String> = want.iter().skip(offset).take(15).map(|e| e.id().to_string()).collect();
+            let (got, total) = search(store, &["acme"], &f, all_range(), 15, offset, Order::NewestFirst);
+            prop_assert_eq!(total as usize, want.len(), "{}", text);
+            prop_assert_eq!(got, ids, "{}", text);
+        }
+    }
+}
