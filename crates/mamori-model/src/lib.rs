@@ -5,6 +5,7 @@
 pub mod event;
 pub mod fields;
 pub mod filter;
+pub mod pivot;
 pub mod time;
 
 pub use event::{Event, EventError};

@@ -53,6 +53,13 @@ pub struct SearchArgs {
     /// Columns of a CSV export (default: @timestamp, tenant, event.action, source.ip, user.name, event.outcome).
     #[arg(long, value_delimiter = ',')]
     pub columns: Vec<String>,
+    /// Pivot from one event (by `event.id`): count the events sharing its access
+    /// key, source IP, user, instance or host within ±`--window`.
+    #[arg(long)]
+    pub pivot: Option<String>,
+    /// Half-width of the pivot window (e.g. 30m, 1h, 1d).
+    #[arg(long, default_value = "1h")]
+    pub window: String,
     /// Run a saved search (its filter, range and columns; flags given here win).
     #[arg(long)]
     pub saved: Option<String>,
@@ -99,6 +106,11 @@ pub fn run(data_dir: &Path, args: &SearchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let args = &args;
+    if let Some(id) = &args.pivot {
+        crate::ingest::require_data(data_dir)?;
+        let store = LocalStore::open(crate::events_dir(data_dir))?;
+        return pivot(&store, &tenants, id, &args.window);
+    }
     let parsed = parse_filter(&args.filter)?;
     let range = TimeRange::parse(&args.from, &args.to, Utc::now())?;
     let filter = expand_for(data_dir, &tenants, parsed)?;
@@ -216,6 +228,53 @@ fn expand_for(data_dir: &Path, tenants: &[String], filter: Filter) -> anyhow::Re
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Filter::or(per_tenant))
+}
+
+/// `--pivot`: the pivots of one event with their counts, ready to paste.
+fn pivot(store: &LocalStore, tenants: &[String], id: &str, window: &str) -> anyhow::Result<ExitCode> {
+    let by_id = Filter::Match {
+        field: Some("event.id".into()),
+        value: mamori_model::filter::Pattern::Phrase(id.to_string()),
+    };
+    let found = store.search(&SearchRequest {
+        tenants: tenants.to_vec(),
+        filter: by_id,
+        range: TimeRange::all(),
+        limit: 1,
+        offset: 0,
+        order: Order::NewestFirst,
+    })?;
+    let Some(hit) = found.hits.into_iter().next() else {
+        bail!("no event with event.id {id} for {}", tenants.join(", "));
+    };
+    let ev = hit.event;
+    let half = chrono::Duration::seconds(parse_interval(window)?);
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    writeln!(
+        out,
+        "pivots from {} at {} (±{window}):",
+        ev.id(),
+        ev.timestamp().to_rfc3339_opts(SecondsFormat::Secs, true)
+    )?;
+    for p in mamori_model::pivot::pivots(&ev, half) {
+        let n = store.count(
+            std::slice::from_ref(&ev.tenant().to_string()),
+            &p.filter,
+            &p.range,
+        )?;
+        writeln!(
+            out,
+            "  {:<16} {:>8} events   mamori search --tenant {} --from {} --to {} '{}'",
+            p.name,
+            n,
+            ev.tenant(),
+            p.range.from.to_rfc3339_opts(SecondsFormat::Secs, true),
+            p.range.to.to_rfc3339_opts(SecondsFormat::Secs, true),
+            p.filter
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn default_columns() -> Vec<String> {

@@ -352,3 +352,29 @@ fn context_lists_saved_searches_and_audit() {
         "{audit}"
     );
 }
+
+#[test]
+fn pivot_from_an_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ct.ndjson");
+    write_ndjson(&input, 200);
+    let data = dir.path().join("data");
+    assert!(
+        run(mamori(&data).args(["ingest", "--tenant", "acme"]).arg(&input))
+            .status
+            .success()
+    );
+    // Record 7: user7, key of 7, source 10.0.7.7, on 2024-03-08 07:07.
+    let id = "00000000-0000-4000-8000-000000000007";
+    let out = run(mamori(&data).args(["search", "--tenant", "acme", "--pivot", id, "--window", "40d"]));
+    let s = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        s.contains("same access key") && s.contains("same source IP") && s.contains("same user"),
+        "{s}"
+    );
+    let users = (0..200).filter(|i| i % 50 == 7).count();
+    assert!(s.contains(&format!("same user {users:>16} events")), "{s}");
+    let missing = run(mamori(&data).args(["search", "--tenant", "acme", "--pivot", "nope"]));
+    assert!(!missing.status.success());
+}
