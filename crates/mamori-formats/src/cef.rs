@@ -32,11 +32,11 @@
 //! | `suser`, `duser`                       | `source.user.name`, `destination.user.name`; `user.name` = `suser`, else `duser` |
 //! | `suid`, `duid`                         | `source.user.id`, `destination.user.id` |
 //! | `shost`, `dhost`                       | `source.domain`, `destination.domain` |
-//! | `sourceTranslatedAddress`, `…Port`, `destinationTranslatedAddress`, `…Port` | `source.nat.ip`, `source.nat.port`, `destination.nat.ip`, `destination.nat.port` |
+//! | `sourceTranslatedAddress`, `…Port`, `destinationTranslatedAddress`, `…Port` | `source.nat.ip`, `source.nat.port`, `destination.nat.ip`, `destination.nat.port` (not for `0.0.0.0`; the port only with the address) |
 //! | `act`                                  | `event.action` |
 //! | `outcome`                              | `event.outcome` (`success`/`failure`/`unknown`, from `Success`, `/Failure`…) |
 //! | `reason`                               | `event.reason` |
-//! | `proto`                                | `network.transport` (lower case) |
+//! | `proto`                                | `network.transport` (lower case; a number also gives `network.iana_number`) |
 //! | `app`                                  | `network.protocol` (lower case) |
 //! | `in`, `out`                            | `source.bytes`, `destination.bytes` |
 //! | `request`, `requestMethod`, `requestClientApplication` | `url.original`, `http.request.method`, `user_agent.original` |
@@ -64,7 +64,9 @@ use mamori_model::Event;
 use mamori_model::event::format_ts;
 use serde_json::json;
 
-use crate::fieldmap::{self, Stamp, put_raw, safe_key, set_ip, set_mac, set_outcome, set_port, set_str, set_u64};
+use crate::fieldmap::{
+    self, Stamp, put_raw, safe_key, set_ip, set_mac, set_outcome, set_port, set_str, set_u64,
+};
 use crate::kv;
 use crate::linefmt::{self, Outcome};
 use crate::record::{Item, ParseContext};
@@ -300,7 +302,9 @@ pub(crate) fn map_cef(ev: &mut Event, cef: &Cef, ingest: DateTime<Utc>) -> Optio
         put_raw(ev, "cef.extensions", k, v);
     }
     for (k, label) in ext {
-        let Some(base) = k.strip_suffix("Label") else { continue };
+        let Some(base) = k.strip_suffix("Label") else {
+            continue;
+        };
         if base.is_empty() || fieldmap::absent(label) {
             continue;
         }
@@ -317,23 +321,21 @@ pub(crate) fn map_cef(ev: &mut Event, cef: &Cef, ingest: DateTime<Utc>) -> Optio
     for (key, ip_path) in [
         ("src", "source.ip"),
         ("dst", "destination.ip"),
-        ("sourceTranslatedAddress", "source.nat.ip"),
-        ("destinationTranslatedAddress", "destination.nat.ip"),
         ("dvc", "observer.ip"),
     ] {
         if let Some(v) = get(&[key]) {
             set_ip(ev, ip_path, v);
         }
     }
-    for (key, port_path) in [
-        ("spt", "source.port"),
-        ("dpt", "destination.port"),
-        ("sourceTranslatedPort", "source.nat.port"),
-        ("destinationTranslatedPort", "destination.nat.port"),
-    ] {
+    for (key, port_path) in [("spt", "source.port"), ("dpt", "destination.port")] {
         if let Some(v) = get(&[key]) {
             set_port(ev, port_path, v);
         }
+    }
+    for side in ["source", "destination"] {
+        let addr = get(&[&format!("{side}TranslatedAddress")]);
+        let port = get(&[&format!("{side}TranslatedPort")]);
+        fieldmap::set_nat(ev, side, addr, port);
     }
     for (key, mac_path) in [("smac", "source.mac"), ("dmac", "destination.mac")] {
         if let Some(v) = get(&[key]) {
@@ -375,12 +377,17 @@ pub(crate) fn map_cef(ev: &mut Event, cef: &Cef, ingest: DateTime<Utc>) -> Optio
     if let Some(v) = get(&["outcome"]) {
         set_outcome(ev, v);
     }
-    for (key, path) in [("proto", "network.transport"), ("app", "network.protocol")] {
-        if let Some(v) = get(&[key]) {
-            ev.set(path, json!(v.trim().to_ascii_lowercase()));
-        }
+    if let Some(v) = get(&["proto"]) {
+        fieldmap::set_transport(ev, v);
     }
-    for (key, path) in [("in", "source.bytes"), ("out", "destination.bytes"), ("fsize", "file.size")] {
+    if let Some(v) = get(&["app"]) {
+        set_str(ev, "network.protocol", &v.to_ascii_lowercase());
+    }
+    for (key, path) in [
+        ("in", "source.bytes"),
+        ("out", "destination.bytes"),
+        ("fsize", "file.size"),
+    ] {
         if let Some(v) = get(&[key]) {
             set_u64(ev, path, v);
         }
@@ -409,7 +416,10 @@ mod tests {
 
     #[test]
     fn extension_values() {
-        let ext = extension(r"msg=hello world  x  src=10.0.0.1 url=http://h/p?a=1&b=2 cs1=a\=b\\c\nd cs1Label=My Label").unwrap();
+        let ext = extension(
+            r"msg=hello world  x  src=10.0.0.1 url=http://h/p?a=1&b=2 cs1=a\=b\\c\nd cs1Label=My Label",
+        )
+        .unwrap();
         let want: Vec<(String, String)> = [
             ("msg", "hello world  x"),
             ("src", "10.0.0.1"),
@@ -430,10 +440,10 @@ mod tests {
         let e = parse_cef("CEF:0|Vendor|Product|1.0|100|Name").unwrap_err();
         assert!(e.reason.contains("has 6 of the 7"), "{}", e.reason);
         let e = parse_cef("CEF:0|V|P|1|2|N|3|just junk here").unwrap_err();
-        assert_eq!(e.at, 16);
+        assert_eq!(e.at, 18);
         assert!(e.reason.contains("expected `key=value`"), "{}", e.reason);
         let e = parse_cef("CEF:0|V|P|1|2|N|3|junk a=b").unwrap_err();
-        assert_eq!(e.at, 16);
+        assert_eq!(e.at, 18);
     }
 
     #[test]

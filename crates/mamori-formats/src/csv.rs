@@ -113,7 +113,7 @@ enum Quote {
     Start,
     Bare,
     Open,
-    AfterQuote,
+    Closing,
 }
 
 /// The quoting state after `bytes` (a quote opens only at a field start,
@@ -121,9 +121,9 @@ enum Quote {
 fn advance(mut q: Quote, bytes: &[u8]) -> Quote {
     for &b in bytes {
         q = match (q, b) {
-            (Quote::Open, b'"') => Quote::AfterQuote,
+            (Quote::Open, b'"') => Quote::Closing,
             (Quote::Open, _) => Quote::Open,
-            (Quote::AfterQuote, b'"') | (Quote::Start, b'"') => Quote::Open,
+            (Quote::Closing, b'"') | (Quote::Start, b'"') => Quote::Open,
             (_, b',' | b'\n') => Quote::Start,
             _ => Quote::Bare,
         };

@@ -87,10 +87,7 @@ pub(crate) fn set_str(ev: &mut Event, path: &str, v: &str) -> bool {
 /// An IP address, also in `[v6]` brackets.
 pub(crate) fn ip(v: &str) -> Option<IpAddr> {
     let v = v.trim();
-    let v = v
-        .strip_prefix('[')
-        .and_then(|s| s.strip_suffix(']'))
-        .unwrap_or(v);
+    let v = v.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(v);
     v.parse().ok()
 }
 
@@ -127,11 +124,26 @@ pub(crate) fn set_u64(ev: &mut Event, path: &str, v: &str) -> bool {
     }
 }
 
+/// Set `<side>.nat.ip` (unless unset, `0.0.0.0` or `::`) and then
+/// `<side>.nat.port`.
+pub(crate) fn set_nat(ev: &mut Event, side: &str, addr: Option<&str>, port: Option<&str>) {
+    let Some(addr) = addr.and_then(ip).filter(|a| !a.is_unspecified()) else {
+        return;
+    };
+    ev.set(&format!("{side}.nat.ip"), json!(addr.to_string()));
+    if let Some(p) = port {
+        set_port(ev, &format!("{side}.nat.port"), p);
+    }
+}
+
 /// Set a MAC address in ECS form (upper case, `-` separated).
 pub(crate) fn set_mac(ev: &mut Event, path: &str, v: &str) -> bool {
     let v = v.trim();
     let hex: String = v.chars().filter(char::is_ascii_hexdigit).collect();
-    if hex.len() != 12 || v.chars().any(|c| !c.is_ascii_hexdigit() && !matches!(c, ':' | '-' | '.')) {
+    if hex.len() != 12
+        || v.chars()
+            .any(|c| !c.is_ascii_hexdigit() && !matches!(c, ':' | '-' | '.'))
+    {
         return false;
     }
     let parts: Vec<String> = hex
@@ -143,10 +155,11 @@ pub(crate) fn set_mac(ev: &mut Event, path: &str, v: &str) -> bool {
     true
 }
 
-/// `network.transport` from a name (lower-cased) or an IANA protocol number
-/// (also `network.iana_number`).
+/// `network.transport` from a name (lower-cased; `tcp/https` gives `tcp`)
+/// or an IANA protocol number (also `network.iana_number`).
 pub(crate) fn set_transport(ev: &mut Event, v: &str) -> bool {
     let v = v.trim();
+    let v = v.split_once('/').map_or(v, |(p, _)| p);
     if absent(v) {
         return false;
     }
@@ -312,13 +325,9 @@ fn frac_nanos(f: Option<&str>) -> u32 {
     digits.parse::<u32>().map_or(0, |n| n * scale)
 }
 
-fn build(
-    date: (i32, u32, u32),
-    hms: (u32, u32, u32),
-    nanos: u32,
-    zone_text: &str,
-) -> Option<Stamp> {
-    let naive = NaiveDate::from_ymd_opt(date.0, date.1, date.2)?.and_hms_nano_opt(hms.0, hms.1, hms.2, nanos)?;
+fn build(date: (i32, u32, u32), hms: (u32, u32, u32), nanos: u32, zone_text: &str) -> Option<Stamp> {
+    let naive =
+        NaiveDate::from_ymd_opt(date.0, date.1, date.2)?.and_hms_nano_opt(hms.0, hms.1, hms.2, nanos)?;
     let stamp = match zone(zone_text)? {
         Some(off) => Stamp::exact(off.from_local_datetime(&naive).single()?.with_timezone(&Utc)),
         None => Stamp {
@@ -375,10 +384,11 @@ pub(crate) fn parse_time(s: &str, ingest: DateTime<Utc>) -> Option<Stamp> {
     if s.is_empty() {
         return None;
     }
-    if s.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') && s.bytes().any(|b| b.is_ascii_digit()) {
-        if let Some(t) = epoch(s) {
-            return Some(t);
-        }
+    if s.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+        && s.bytes().any(|b| b.is_ascii_digit())
+        && let Some(t) = epoch(s)
+    {
+        return Some(t);
     }
     let num = |m: Option<regex::Match<'_>>| m.and_then(|m| m.as_str().parse::<u32>().ok());
     if let Some(c) = ISO.captures(s) {
@@ -394,7 +404,12 @@ pub(crate) fn parse_time(s: &str, ingest: DateTime<Utc>) -> Option<Stamp> {
             (Some(y), _) | (None, Some(y)) => y.as_str().parse().ok()?,
             (None, None) => year_for(mo, d, hms, ingest),
         };
-        return build((year, mo, d), hms, frac_nanos(c.get(7).map(|m| m.as_str())), &c[9]);
+        return build(
+            (year, mo, d),
+            hms,
+            frac_nanos(c.get(7).map(|m| m.as_str())),
+            &c[9],
+        );
     }
     if let Some(c) = DMY.captures(s) {
         let date = (c[3].parse().ok()?, month(&c[2])?, num(c.get(1))?);
@@ -518,22 +533,59 @@ mod tests {
     fn device_times() {
         assert_eq!(t("1543270652000"), ("2018-11-26T22:17:32.000000Z".into(), false));
         assert_eq!(t("1543270652"), ("2018-11-26T22:17:32.000000Z".into(), false));
-        assert_eq!(t("1573747292.658982"), ("2019-11-14T16:01:32.658982Z".into(), false));
-        assert_eq!(t("Sep 09 2017 00:31:23 UTC"), ("2017-09-09T00:31:23.000000Z".into(), false));
-        assert_eq!(t("Apr 11 2020 10:42:13"), ("2020-04-11T10:42:13.000000Z".into(), true));
-        assert_eq!(t("Apr 11 2020 10:42:13.250 +02:00"), ("2020-04-11T08:42:13.250000Z".into(), false));
-        assert_eq!(t("2019-02-27 12:55:40 UTC"), ("2019-02-27T12:55:40.000000Z".into(), false));
-        assert_eq!(t("2020/02/09 01:02:03"), ("2020-02-09T01:02:03.000000Z".into(), true));
-        assert_eq!(t("2021-05-28 00:00:00 ART"), ("2021-05-28T00:00:00.000000Z".into(), true));
-        assert_eq!(t("2020-03-23 06:47:42.801612-0700"), ("2020-03-23T13:47:42.801612Z".into(), false));
-        assert_eq!(t("Wed Jul 27 18:32:27 2016"), ("2016-07-27T18:32:27.000000Z".into(), true));
-        assert_eq!(t("06-May-2021 09:59:37"), ("2021-05-06T09:59:37.000000Z".into(), true));
+        assert_eq!(
+            t("1573747292.658982"),
+            ("2019-11-14T16:01:32.658982Z".into(), false)
+        );
+        assert_eq!(
+            t("Sep 09 2017 00:31:23 UTC"),
+            ("2017-09-09T00:31:23.000000Z".into(), false)
+        );
+        assert_eq!(
+            t("Apr 11 2020 10:42:13"),
+            ("2020-04-11T10:42:13.000000Z".into(), true)
+        );
+        assert_eq!(
+            t("Apr 11 2020 10:42:13.250 +02:00"),
+            ("2020-04-11T08:42:13.250000Z".into(), false)
+        );
+        assert_eq!(
+            t("2019-02-27 12:55:40 UTC"),
+            ("2019-02-27T12:55:40.000000Z".into(), false)
+        );
+        assert_eq!(
+            t("2020/02/09 01:02:03"),
+            ("2020-02-09T01:02:03.000000Z".into(), true)
+        );
+        assert_eq!(
+            t("2021-05-28 00:00:00 ART"),
+            ("2021-05-28T00:00:00.000000Z".into(), true)
+        );
+        assert_eq!(
+            t("2020-03-23 06:47:42.801612-0700"),
+            ("2020-03-23T13:47:42.801612Z".into(), false)
+        );
+        assert_eq!(
+            t("Wed Jul 27 18:32:27 2016"),
+            ("2016-07-27T18:32:27.000000Z".into(), true)
+        );
+        assert_eq!(
+            t("06-May-2021 09:59:37"),
+            ("2021-05-06T09:59:37.000000Z".into(), true)
+        );
         // No year: the ingest year (2030), or 2029 when that is in the future.
         assert_eq!(t("Jan  1 10:00:00"), ("2030-01-01T10:00:00.000000Z".into(), true));
-        assert_eq!(t("Jan  3 10:00:00"), ("2030-01-03T10:00:00.000000Z".into(), true));
+        assert_eq!(t("Jan  3 02:00:00"), ("2030-01-03T02:00:00.000000Z".into(), true));
+        assert_eq!(t("Jan  3 10:00:00"), ("2029-01-03T10:00:00.000000Z".into(), true));
         assert_eq!(t("Dec 31 10:00:00"), ("2029-12-31T10:00:00.000000Z".into(), true));
         assert_eq!(t("Feb 29 10:00:00"), ("2028-02-29T10:00:00.000000Z".into(), true));
-        for bad in ["", "yesterday", "2020/00/00 00:00:00", "Foo 12 2020 10:00:00", "12:00 (Q)"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2020/00/00 00:00:00",
+            "Foo 12 2020 10:00:00",
+            "12:00 (Q)",
+        ] {
             assert!(parse_time(bad, ingest()).is_none(), "{bad}");
         }
     }
@@ -543,7 +595,12 @@ mod tests {
         let st = parse_java_time("2019-05-09 22:03:58.692466", "yyyy-MM-dd HH:mm:ss.SSS", ingest()).unwrap();
         assert_eq!(format_ts(st.time), "2019-05-09T22:03:58.692466Z");
         assert!(st.assumed_utc);
-        let st = parse_java_time("2019-05-09T22:03:58.123+0200", "yyyy-MM-dd'T'HH:mm:ss.SSSZ", ingest()).unwrap();
+        let st = parse_java_time(
+            "2019-05-09T22:03:58.123+0200",
+            "yyyy-MM-dd'T'HH:mm:ss.SSSZ",
+            ingest(),
+        )
+        .unwrap();
         assert_eq!(format_ts(st.time), "2019-05-09T20:03:58.123000Z");
         assert!(!st.assumed_utc);
         let st = parse_java_time("Oct 11 2024 10:00:00", "MMM dd yyyy HH:mm:ss", ingest()).unwrap();

@@ -17,6 +17,8 @@ pub enum Format {
     CloudTrail,
     /// AWS CloudTrail digest files: recognised, and yield nothing.
     CloudTrailDigest,
+    /// Windows XML Event Log files, `.evtx` (see [`crate::evtx`]).
+    Evtx,
     /// Amazon GuardDuty findings, raw JSON (see [`crate::guardduty`]).
     GuardDuty,
     /// AWS Security Hub findings, ASFF (see [`crate::securityhub`]).
@@ -37,6 +39,14 @@ pub enum Format {
     WebAccess,
     /// CSV with a header line (see [`crate::csv`]).
     Csv,
+    /// ArcSight CEF lines (see [`crate::cef`]).
+    Cef,
+    /// IBM QRadar LEEF lines (see [`crate::leef`]).
+    Leef,
+    /// Syslog, RFC 3164 and RFC 5424, with inner formats (see [`crate::syslog`]).
+    Syslog,
+    /// Generic key=value lines (see [`crate::kv`]).
+    Kv,
     /// One JSON object per line (see [`crate::ndjson`]).
     Ndjson,
 }
@@ -64,6 +74,7 @@ const REGISTRY: &[Registration] = &[
         cloudtrail::sniff,
         cloudtrail::parse,
     ),
+    reg(Format::Evtx, "evtx", crate::evtx::sniff, crate::evtx::parse),
     reg(
         Format::GuardDuty,
         "guardduty",
@@ -113,7 +124,16 @@ const REGISTRY: &[Registration] = &[
         crate::weblog::sniff,
         crate::weblog::parse,
     ),
+    reg(Format::Cef, "cef", crate::cef::sniff, crate::cef::parse),
+    reg(Format::Leef, "leef", crate::leef::sniff, crate::leef::parse),
+    reg(
+        Format::Syslog,
+        "syslog",
+        crate::syslog::sniff,
+        crate::syslog::parse,
+    ),
     reg(Format::Csv, "csv", crate::csv::sniff, crate::csv::parse),
+    reg(Format::Kv, "kv", crate::kv::sniff, crate::kv::parse),
     reg(Format::Ndjson, "ndjson", ndjson::sniff, ndjson::parse),
 ];
 
@@ -215,9 +235,11 @@ mod tests {
             assert_eq!(f.name().parse::<Format>().ok(), Some(*f));
         }
         assert_eq!("CloudTrail".parse::<Format>().ok(), Some(Format::CloudTrail));
-        let err = "syslog".parse::<Format>().unwrap_err().to_string();
+        let err = "no-such-format".parse::<Format>().unwrap_err().to_string();
         assert!(
-            err.starts_with("unknown format \"syslog\"; valid formats: cloudtrail-digest, cloudtrail, "),
+            err.starts_with(
+                "unknown format \"no-such-format\"; valid formats: cloudtrail-digest, cloudtrail, "
+            ),
             "{err}"
         );
         assert!(err.ends_with(", ndjson"), "{err}");

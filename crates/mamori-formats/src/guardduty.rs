@@ -167,7 +167,10 @@ pub fn map_finding(value: &Value, original: &str, ctx: &ParseContext) -> Result<
     let get = |k: &str| field(value, k);
     let mut ev = aws_finding::new_event(&[get("updatedAt"), get("createdAt")], original, ctx);
     if let Some(id) = text(value, &["id"]) {
-        ev.set_id(id);
+        // A finding keeps its id across updates; each update is its own event.
+        let version = ev.get_str("@timestamp").unwrap_or_default().to_string();
+        ev.set("aws.guardduty.finding_id", json!(id));
+        ev.set_id(format!("{id}@{version}"));
     }
     ev.set("event.kind", json!("alert"));
     ev.set("event.module", json!("aws"));

@@ -7,7 +7,7 @@
 //!   DstIp=2.2.2.2` and `IPVer=4,Protocol=tcp` both work).
 //! - A value in double quotes may hold spaces; `\"` and `\\` are its
 //!   escapes. An unquoted value runs to the next space (a trailing `,` or
-//!   `;` is dropped).
+//!   `;` is dropped, and so is a trailing `)` when the value has no `(`).
 //! - Words that are not pairs are skipped (they stay in `event.original`).
 //! - Only `=` makes a pair (`k: v` does not).
 //!
@@ -19,8 +19,8 @@
 //!
 //! | keys                                                        | ECS |
 //! |-------------------------------------------------------------|-----|
-//! | `src`, `srcip`, `src_ip`, `source_ip`, `source-ip`, `sourceip`, `sip` | `source.ip` (also `ip:port[:iface]`, giving `source.port`) |
-//! | `dst`, `dstip`, `dst_ip`, `destination_ip`, `destination-ip`, `destinationip`, `dip` | `destination.ip` (same) |
+//! | `src`, `srcip`, `src_ip`, `source_ip`, `source-ip`, `sourceip`, `source-address`, `source_address`, `sip` | `source.ip` (also `ip:port[:iface]`, giving `source.port`) |
+//! | `dst`, `dstip`, `dst_ip`, `destination_ip`, `destination-ip`, `destinationip`, `destination-address`, `destination_address`, `dip` | `destination.ip` (same) |
 //! | `sport`, `srcport`, `src_port`, `spt`, `source_port`, `source-port`, `sourceport` | `source.port` |
 //! | `dport`, `dstport`, `dst_port`, `dpt`, `destination_port`, `destination-port`, `destinationport` | `destination.port` |
 //! | `user`, `username`, `user_name`, `usrname`                  | `user.name` |
@@ -36,6 +36,9 @@
 //! Without a time, `@timestamp` is the ingest time, with the tag
 //! `mamori.timestamp_missing` and `event.ingested`. `event.original` is the line.
 //!
+//! A line of a key=value file that starts with a syslog header is read as
+//! syslog ([`crate::syslog`]), its message then read as key=value.
+//!
 //! # Bad records
 //! A line with an unterminated quoted value, or with no pair at all (column
 //! and reason given), invalid UTF-8, or longer than 8 MiB.
@@ -50,8 +53,8 @@ use regex::Regex;
 use crate::fieldmap::{self, Stamp, put_raw, set_ip, set_outcome, set_port, set_str, set_transport};
 use crate::linefmt::{self, Outcome};
 use crate::record::{Item, ParseContext};
-use crate::sniff;
 use crate::syslog::vendors::fortigate;
+use crate::{sniff, syslog};
 
 /// The fewest pairs that make a line key=value (when sniffing, and as a
 /// syslog message).
@@ -66,8 +69,9 @@ pub(crate) struct KvError {
     pub reason: String,
 }
 
-/// True when most of the first lines of `head` (and the first one) hold at
-/// least [`MIN_PAIRS`] pairs and do not start like JSON.
+/// True when the first line and at least half of the first 20 lines hold at
+/// least [`MIN_PAIRS`] pairs (counted up to an unterminated quote) and do
+/// not start like JSON or XML.
 pub fn sniff(head: &[u8]) -> bool {
     let (head, _) = sniff::start(head);
     let mut lines: Vec<&[u8]> = head.split(|&b| b == b'\n').collect();
@@ -86,9 +90,9 @@ pub fn sniff(head: &[u8]) -> bool {
     };
     let rich = |l: &str| {
         let l = l.trim_start();
-        !l.starts_with(['{', '[', '<']) && pairs(l).is_ok_and(|p| p.len() >= MIN_PAIRS)
+        !l.starts_with(['{', '[', '<']) && scan(l).0.len() >= MIN_PAIRS
     };
-    rich(first) && lines.iter().filter(|l| rich(l)).count() * 2 > lines.len()
+    rich(first) && lines.iter().filter(|l| rich(l)).count() * 2 >= lines.len()
 }
 
 /// Parse key=value lines, streaming.
@@ -97,6 +101,9 @@ pub fn parse(input: Box<dyn BufRead + Send>, ctx: &ParseContext) -> Box<dyn Iter
 }
 
 fn line(text: &str, ctx: &ParseContext) -> Outcome {
+    if syslog::has_header(text, ctx.ingest_time) {
+        return syslog::line(text, ctx);
+    }
     let found = match pairs(text) {
         Ok(found) => found,
         Err(e) => return Outcome::bad(Some(e.at), e.reason),
@@ -131,6 +138,14 @@ fn key_at(b: &[u8], j: usize) -> bool {
 
 /// The pairs of `text`, in order.
 pub(crate) fn pairs(text: &str) -> Result<Vec<(String, String)>, KvError> {
+    match scan(text) {
+        (found, None) => Ok(found),
+        (_, Some(e)) => Err(e),
+    }
+}
+
+/// The pairs of `text` up to the first error, and the error.
+fn scan(text: &str) -> (Vec<(String, String)>, Option<KvError>) {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -162,12 +177,11 @@ pub(crate) fn pairs(text: &str) -> Result<Vec<(String, String)>, KvError> {
             loop {
                 match b.get(i) {
                     None => {
-                        return Err(KvError {
+                        let error = KvError {
                             at: quote,
-                            reason: format!(
-                                "unterminated quoted value of `{key}`: expected a closing `\"`"
-                            ),
-                        });
+                            reason: format!("unterminated quoted value of `{key}`: expected a closing `\"`"),
+                        };
+                        return (out, Some(error));
                     }
                     Some(b'\\') if matches!(b.get(i + 1), Some(b'"' | b'\\')) => {
                         value.push_str(&text[seg..i]);
@@ -192,11 +206,15 @@ pub(crate) fn pairs(text: &str) -> Result<Vec<(String, String)>, KvError> {
                 }
                 i += 1;
             }
-            let value = text[vs..i].trim_end_matches([',', ';']);
+            let mut value = text[vs..i].trim_end_matches([',', ';']);
+            if value.ends_with(')') && !value.contains('(') {
+                // `(… Action=Alert)`: the `)` closes the text around the pairs.
+                value = &value[..value.len() - 1];
+            }
             out.push((key.to_string(), value.to_string()));
         }
     }
-    Ok(out)
+    (out, None)
 }
 
 /// The pairs of `text` when it has at least [`MIN_PAIRS`] of them.
@@ -238,7 +256,17 @@ pub(crate) fn set_ip_loose(ev: &mut Event, ip_path: &str, port_path: &str, v: &s
     true
 }
 
-const SRC_IP: &[&str] = &["srcip", "src_ip", "src", "source_ip", "source-ip", "sourceip", "sip"];
+const SRC_IP: &[&str] = &[
+    "srcip",
+    "src_ip",
+    "src",
+    "source_ip",
+    "source-ip",
+    "sourceip",
+    "source-address",
+    "source_address",
+    "sip",
+];
 const DST_IP: &[&str] = &[
     "dstip",
     "dst_ip",
@@ -246,6 +274,8 @@ const DST_IP: &[&str] = &[
     "destination_ip",
     "destination-ip",
     "destinationip",
+    "destination-address",
+    "destination_address",
     "dip",
 ];
 const SRC_PORT: &[&str] = &[
@@ -353,7 +383,11 @@ mod tests {
             p("GET /x?a=1&b=2 user: bob k=v (Id=5, empty= z"),
             kv(&[("k", "v"), ("empty", "")])
         );
-        assert_eq!(p("ui=https(4.3.5.253) k=\t"), kv(&[("ui", "https(4.3.5.253)"), ("k", "")]));
+        assert_eq!(
+            p("ui=https(4.3.5.253) k=\t"),
+            kv(&[("ui", "https(4.3.5.253)"), ("k", "")])
+        );
+        assert_eq!(p("(Id=5, Action=Alert)"), kv(&[("Action", "Alert")]));
         // Keys are ASCII: `clé=` is a word.
         assert!(p("é=1 clé=été").is_empty());
     }
@@ -367,7 +401,11 @@ mod tests {
     fn unterminated_quote() {
         let e = pairs(r#"a=1 b="open c=3"#).unwrap_err();
         assert_eq!(e.at, 6);
-        assert!(e.reason.contains("unterminated quoted value of `b`"), "{}", e.reason);
+        assert!(
+            e.reason.contains("unterminated quoted value of `b`"),
+            "{}",
+            e.reason
+        );
     }
 
     #[test]

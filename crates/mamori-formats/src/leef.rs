@@ -28,7 +28,7 @@
 //! | every attribute                       | `leef.extensions.<key>` (unescaped as written) |
 //! | `src`, `dst` (IPs)                    | `source.ip`, `destination.ip` |
 //! | `srcPort`, `dstPort`                  | `source.port`, `destination.port` |
-//! | `srcPostNAT`, `dstPostNAT`, `srcPostNATPort`, `dstPostNATPort` | `source.nat.ip`, `destination.nat.ip`, `source.nat.port`, `destination.nat.port` |
+//! | `srcPostNAT`, `dstPostNAT`, `srcPostNATPort`, `dstPostNATPort` | `source.nat.ip`, `destination.nat.ip`, `source.nat.port`, `destination.nat.port` (not for `0.0.0.0`; the port only with the address) |
 //! | `srcMAC`, `dstMAC`                    | `source.mac`, `destination.mac` |
 //! | `srcBytes`, `dstBytes`, `srcPackets`, `dstPackets` | `source.bytes`, `destination.bytes`, `source.packets`, `destination.packets` |
 //! | `usrName`                             | `user.name` |
@@ -242,12 +242,7 @@ pub(crate) fn map_leef(ev: &mut Event, leef: &Leef, ingest: DateTime<Utc>) -> Op
         put_raw(ev, "leef.extensions", k, v);
     }
     let get = |names: &[&str]| kv::get(a, names);
-    for (key, path) in [
-        ("src", "source.ip"),
-        ("dst", "destination.ip"),
-        ("srcPostNAT", "source.nat.ip"),
-        ("dstPostNAT", "destination.nat.ip"),
-    ] {
+    for (key, path) in [("src", "source.ip"), ("dst", "destination.ip")] {
         if let Some(v) = get(&[key]) {
             set_ip(ev, path, v);
         }
@@ -257,15 +252,15 @@ pub(crate) fn map_leef(ev: &mut Event, leef: &Leef, ingest: DateTime<Utc>) -> Op
     {
         set_ip(ev, "source.ip", v);
     }
-    for (key, path) in [
-        ("srcPort", "source.port"),
-        ("dstPort", "destination.port"),
-        ("srcPostNATPort", "source.nat.port"),
-        ("dstPostNATPort", "destination.nat.port"),
-    ] {
+    for (key, path) in [("srcPort", "source.port"), ("dstPort", "destination.port")] {
         if let Some(v) = get(&[key]) {
             set_port(ev, path, v);
         }
+    }
+    for (side, short) in [("source", "src"), ("destination", "dst")] {
+        let addr = get(&[&format!("{short}PostNAT")]);
+        let port = get(&[&format!("{short}PostNATPort")]);
+        fieldmap::set_nat(ev, side, addr, port);
     }
     for (key, path) in [("srcMAC", "source.mac"), ("dstMAC", "destination.mac")] {
         if let Some(v) = get(&[key]) {
@@ -332,7 +327,13 @@ mod tests {
 
     #[test]
     fn leef2_delimiters() {
-        for (delim, sep) in [("^", "^"), ("x09", "\t"), ("0x5e", "^"), ("\\x7C", "|"), ("", "\t")] {
+        for (delim, sep) in [
+            ("^", "^"),
+            ("x09", "\t"),
+            ("0x5e", "^"),
+            ("\\x7C", "|"),
+            ("", "\t"),
+        ] {
             let text = format!("LEEF:2.0|V|P|1|ID|{delim}|a=1{sep}b=2");
             let l = parse_leef(&text).unwrap_or_else(|e| panic!("{delim}: {e:?}"));
             assert_eq!(l.attributes, pairs(&[("a", "1"), ("b", "2")]), "{delim}");

@@ -16,23 +16,30 @@
 //! # Ok::<(), mamori_formats::FormatError>(())
 //! ```
 
+pub mod cef;
 pub mod cloudtrail;
 pub mod csv;
 pub mod decode;
+pub mod evtx;
 pub mod guardduty;
+pub mod kv;
+pub mod leef;
 pub mod ndjson;
 pub mod record;
 pub mod securityhub;
 pub mod sniff;
 pub mod suricata;
+pub mod syslog;
 pub mod vpcflow;
 pub mod weblog;
 pub mod zeek;
 
 mod aws_finding;
 mod error;
+mod fieldmap;
 mod format;
 mod json;
+mod linefmt;
 mod lines;
 mod netlog;
 mod scan;

@@ -88,7 +88,9 @@ impl Lines {
         }
         let content = line.content();
         let location = |column: Option<u64>| self.ctx.location(Some(line.number), column, Some(line.offset));
-        let bad = |column: Option<u64>, reason: String| Some(Item::Bad(BadRecord::new(location(column), reason, content)));
+        let bad = |column: Option<u64>, reason: String| {
+            Some(Item::Bad(BadRecord::new(location(column), reason, content)))
+        };
         if line.too_long {
             return bad(None, format!("line longer than {MAX_LINE} bytes"));
         }

@@ -5,8 +5,6 @@
 //! versions, TLS versions, durations, times).
 
 use std::collections::HashMap;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::io::BufRead;
 use std::net::IpAddr;
 
@@ -88,28 +86,30 @@ pub(crate) fn bad(ctx: &ParseContext, line: &Line, column: Option<u64>, reason: 
 /// are not merged by the store's de-duplication.
 #[derive(Default)]
 pub(crate) struct Ids {
-    seen: HashMap<u64, u32>,
+    /// Occurrences so far, by derived id.
+    seen: HashMap<u128, u32>,
 }
 
 /// Distinct records remembered per input before the memory is reset.
 const IDS_REMEMBERED: usize = 1 << 16;
 
 impl Ids {
-    /// The id of the next record whose original is `original`.
-    pub fn next(&mut self, tenant: &str, original: &str) -> String {
-        let mut h = DefaultHasher::new();
-        original.hash(&mut h);
-        let key = h.finish();
+    /// The id of the next record whose original is `original` and whose
+    /// derived id (tenant + original) is `derived`.
+    fn next_for(&mut self, tenant: &str, original: &str, derived: &str) -> Option<String> {
+        let key = u128::from_str_radix(derived, 16).unwrap_or_default();
         if self.seen.len() >= IDS_REMEMBERED && !self.seen.contains_key(&key) {
             self.seen.clear();
         }
         let n = self.seen.entry(key).or_insert(0);
         *n += 1;
-        if *n == 1 {
-            Event::derived_id(tenant, original)
-        } else {
-            Event::derived_id(tenant, &format!("{original}\u{0}{n}"))
-        }
+        (*n > 1).then(|| Event::derived_id(tenant, &format!("{original}\u{0}{n}")))
+    }
+
+    /// The id of the next record whose original is `original`.
+    pub fn next(&mut self, tenant: &str, original: &str) -> String {
+        let derived = Event::derived_id(tenant, original);
+        self.next_for(tenant, original, &derived).unwrap_or(derived)
     }
 }
 
@@ -122,7 +122,9 @@ pub(crate) fn new_event(
     original: &str,
 ) -> Event {
     let mut ev = Event::new(&ctx.tenant, time.unwrap_or(ctx.ingest_time), original);
-    ev.set_id(ids.next(&ctx.tenant, original));
+    if let Some(id) = ids.next_for(&ctx.tenant, original, ev.id()) {
+        ev.set_id(id);
+    }
     if time.is_none() {
         ev.add_tag(TIMESTAMP_MISSING);
         ev.set("event.ingested", json!(format_ts(ctx.ingest_time)));
@@ -292,7 +294,9 @@ pub(crate) fn set_tls_version(ev: &mut Event, s: &str) {
 
 /// Seconds → nanoseconds (ECS `event.duration`), for finite non-negative values.
 pub(crate) fn nanos(seconds: f64) -> Option<i64> {
-    (seconds.is_finite() && seconds >= 0.0 && seconds < 9e9).then(|| (seconds * 1e9).round() as i64)
+    (0.0..9e9)
+        .contains(&seconds)
+        .then(|| (seconds * 1e9).round() as i64)
 }
 
 /// Epoch seconds written as decimal text (`1521911720.865716`), exactly to

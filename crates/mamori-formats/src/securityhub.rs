@@ -201,7 +201,10 @@ pub fn map_finding(value: &Value, original: &str, ctx: &ParseContext) -> Result<
         ctx,
     );
     if let Some(id) = text(value, &["Id"]) {
-        ev.set_id(id);
+        // A finding keeps its id across updates; each update is its own event.
+        let version = ev.get_str("@timestamp").unwrap_or_default().to_string();
+        ev.set("aws.securityhub.finding_id", json!(id));
+        ev.set_id(format!("{id}@{version}"));
     }
     let compliance = get("Compliance");
     let state = compliance.is_some_and(|c| text(c, &["Status"]).is_some());

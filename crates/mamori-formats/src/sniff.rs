@@ -10,6 +10,13 @@
 //! | object with `eventVersion`, `eventSource`, `eventName` (one line or pretty-printed) | [`Format::CloudTrail`] |
 //! | object with `"detail-type": "… via CloudTrail"` (EventBridge)       | [`Format::CloudTrail`] |
 //! | array whose first element is a CloudTrail record                    | [`Format::CloudTrail`] |
+//! | object with `event_type` and `timestamp`                            | [`Format::Suricata`] |
+//! | `#separator` line; object with `_path`, or `@stream` and `@proc`, or `ts`, `uid` and `id.orig_h` | [`Format::Zeek`] |
+//! | ALB (`https 2024-…Z app/…`) or Classic ELB line                      | [`Format::Alb`] |
+//! | W3C `#` directives whose `#Fields:` has `x-edge-location`/`x-edge-request-id` | [`Format::CloudFront`] |
+//! | other W3C extended log (`#Software:`, `#Version:`, `#Fields:` …)     | [`Format::Iis`] |
+//! | Apache/nginx common or combined line                                | [`Format::WebAccess`] |
+//! | CSV header of ≥ 3 identifier-like names, then a record as wide      | [`Format::Csv`] |
 //! | any other object on the first line                                  | [`Format::Ndjson`] |
 
 use serde_json::Value;

@@ -40,6 +40,7 @@
 //! | tls `tls.subject`, `.issuerdn`, `.serial`, `.fingerprint`, `.notbefore`, `.notafter` | `tls.server.subject`, `.issuer`, `tls.server.x509.serial_number`, `tls.server.hash.sha1` (hex, uppercase, no colons), `tls.server.not_before`, `tls.server.not_after` |
 //! | tls `tls.ja3.hash`, `tls.ja3s.hash` | `tls.client.ja3`, `tls.server.ja3s` |
 //! | **fileinfo** `fileinfo.filename`, `.size`, `.magic`, `.mime_type`, `.md5`, `.sha1`, `.sha256` | `file.name`, `file.size`, `file.type`, `file.mime_type`, `file.hash.*` (category `network`+`file`) |
+//! | `http`, `tls`, `dns`, `fileinfo` objects in records of another type (alerts, fileinfo) | mapped as above, keeping the record's category and type |
 //! | **anomaly**, **stats** and other types | only the common fields above and `suricata.eve.*` |
 
 use std::io::BufRead;
@@ -173,22 +174,26 @@ fn map(obj: Map<String, Value>, original: &str, ctx: &ParseContext, ids: &mut Id
         _ if ev.get("network.transport").is_some() => categorize(&mut ev, &["network"], &["protocol"]),
         _ => {}
     }
-    // Alerts carry the app-layer metadata of their flow too.
-    if event_type == "alert" {
-        for (key, f) in [
-            ("http", http as fn(&mut Event, &Value)),
-            ("tls", tls),
-            ("dns", dns),
-            ("fileinfo", fileinfo),
-        ] {
-            if rec.get(key).is_some() {
-                let category = ev.get("event.category").cloned();
-                let kind = ev.get("event.type").cloned();
-                f(&mut ev, &rec);
-                for (path, v) in [("event.category", category), ("event.type", kind)] {
-                    if let Some(v) = v {
-                        ev.set(path, v);
-                    }
+    // Alerts, fileinfo and other records carry the app-layer metadata of
+    // their transaction too: mapped the same way, keeping the record's category.
+    for (key, f) in [
+        ("http", http as fn(&mut Event, &Value)),
+        ("tls", tls),
+        ("dns", dns),
+        ("fileinfo", fileinfo),
+    ] {
+        if key != event_type && rec.get(key).is_some_and(Value::is_object) {
+            let category = ev.get("event.category").cloned();
+            let kind = ev.get("event.type").cloned();
+            let protocol = ev.get("network.protocol").cloned();
+            f(&mut ev, &rec);
+            for (path, v) in [
+                ("event.category", category),
+                ("event.type", kind),
+                ("network.protocol", protocol),
+            ] {
+                if let Some(v) = v {
+                    ev.set(path, v);
                 }
             }
         }

@@ -9,10 +9,12 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use common::{ctx, split};
-use mamori_formats::{Format, ParseContext, open, open_and_sniff, parse};
+use mamori_formats::{Format, Item, ParseContext, open, open_and_sniff, parse};
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -84,49 +86,93 @@ struct Tally {
     bad: usize,
 }
 
+/// What one file gave.
+struct Outcome {
+    name: String,
+    format: Format,
+    events: usize,
+    bad: usize,
+    datasets: BTreeMap<String, usize>,
+}
+
+/// Sniff and parse one file, streaming (events are counted, not kept).
+fn check_file(path: &Path, want: Format) -> Outcome {
+    let name = name(path);
+    let (format, reader) = open_and_sniff(path).unwrap();
+    assert_eq!(format, want, "{}", path.display());
+    let ctx = ParseContext {
+        source_name: path.display().to_string(),
+        ..ctx()
+    };
+    let (mut events, mut bad) = (0, 0);
+    let mut datasets = BTreeMap::new();
+    for item in parse(format, reader, &ctx) {
+        match item {
+            Item::Event(ev) => {
+                events += 1;
+                let dataset = ev.get_str("event.dataset").unwrap_or("-").to_string();
+                *datasets.entry(dataset).or_default() += 1;
+                // Only Zeek's loaded_scripts log has records without a time.
+                assert!(
+                    ev.get("tags").is_none() || name.contains("loaded_scripts"),
+                    "{name}: {}",
+                    ev.to_json()
+                );
+            }
+            Item::Bad(b) => {
+                if bad < 3 {
+                    println!("  bad {b}");
+                }
+                bad += 1;
+            }
+            Item::Warning(w) => panic!("{name}: warning {w}"),
+        }
+    }
+    let records = records(path, format);
+    assert_eq!(events + bad, records, "{name}: events + bad != records");
+    assert_eq!(bad, 0, "{name}: {bad} bad records");
+    Outcome {
+        name,
+        format,
+        events,
+        bad,
+        datasets,
+    }
+}
+
+/// Every log file under `dir`, checked on a few threads.
 fn check(dir: &Path, totals: &mut BTreeMap<String, Tally>, datasets: &mut BTreeMap<String, usize>) {
     let mut paths = Vec::new();
     files(dir, &mut paths);
     paths.sort();
-    for path in paths {
-        let Some(want) = expected(&path) else { continue };
-        let name = name(&path);
-        let (format, reader) = open_and_sniff(&path).unwrap();
-        assert_eq!(format, want, "{}", path.display());
-        let ctx = ParseContext {
-            source_name: path.display().to_string(),
-            ..ctx()
-        };
-        let s = split(parse(format, reader, &ctx).collect());
-        let records = records(&path, format);
-        for b in s.bad.iter().take(3) {
-            println!("  bad {b}");
+    let jobs: Vec<(PathBuf, Format)> = paths
+        .into_iter()
+        .filter_map(|p| expected(&p).map(|f| (p, f)))
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
+    let next = AtomicUsize::new(0);
+    let outcomes = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                while let Some((path, want)) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let outcome = check_file(path, *want);
+                    outcomes.lock().unwrap().push(outcome);
+                }
+            });
         }
-        assert_eq!(
-            s.events.len() + s.bad.len(),
-            records,
-            "{name}: events + bad != records"
-        );
-        assert!(s.bad.is_empty(), "{name}: {} bad records", s.bad.len());
-        assert!(s.warnings.is_empty(), "{name}: {:?}", s.warnings);
-        for ev in &s.events {
-            let dataset = ev.get_str("event.dataset").unwrap_or("-").to_string();
-            *datasets.entry(dataset).or_default() += 1;
-            assert!(
-                ev.get("tags").is_none() || name.contains("loaded_scripts"),
-                "{name}: {}",
-                ev.to_json()
-            );
-        }
-        let t = totals.entry(format.name().to_string()).or_default();
+    });
+    let mut outcomes = outcomes.into_inner().unwrap();
+    outcomes.sort_by(|a, b| a.name.cmp(&b.name));
+    for o in outcomes {
+        println!("{:<10} {}: {} events, {} bad", o.format, o.name, o.events, o.bad);
+        let t = totals.entry(o.format.name().to_string()).or_default();
         t.files += 1;
-        t.events += s.events.len();
-        t.bad += s.bad.len();
-        println!(
-            "{format:<10} {name}: {} events, {} bad",
-            s.events.len(),
-            s.bad.len()
-        );
+        t.events += o.events;
+        t.bad += o.bad;
+        for (d, n) in o.datasets {
+            *datasets.entry(d).or_default() += n;
+        }
     }
 }
 

@@ -38,7 +38,10 @@ fn api_call_finding_maps_every_field() {
         &[
             ("@timestamp", json!("2024-06-01T09:05:00.000000Z")),
             ("tenant", json!("acme")),
-            ("event.id", json!("a1000000000000000000000000000001")),
+            (
+                "aws.guardduty.finding_id",
+                json!("a1000000000000000000000000000001"),
+            ),
             ("event.kind", json!("alert")),
             ("event.module", json!("aws")),
             ("event.dataset", json!("aws.guardduty")),
@@ -303,7 +306,11 @@ fn eventbridge_envelope() {
     let s = split(run(Format::GuardDuty, &envelope));
     assert_eq!(s.events.len(), 1);
     let ev = &s.events[0];
-    assert_eq!(ev.id(), "a1000000000000000000000000000002");
+    assert_eq!(
+        ev.get_str("aws.guardduty.finding_id"),
+        Some("a1000000000000000000000000000002")
+    );
+    assert!(ev.id().starts_with("a1000000000000000000000000000002@"));
     assert_eq!(ev.original(), envelope);
     assert_eq!(ev.source_ip(), Some("203.0.113.9"));
     assert_eq!(
@@ -455,7 +462,7 @@ fn asff_is_refused_with_a_hint_and_times_may_be_missing() {
     );
     assert!(ev.get("aws.guardduty.service").is_none());
     let ok = guardduty::map_finding(&serde_json::from_str(no_time).unwrap(), no_time, &ctx()).unwrap();
-    assert_eq!(ok.id(), "n1");
+    assert_eq!(ok.get_str("aws.guardduty.finding_id"), Some("n1"));
 }
 
 #[test]

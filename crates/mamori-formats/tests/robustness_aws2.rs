@@ -53,7 +53,7 @@ fn mutated_inputs_never_panic() {
         r#"{"detail-type":"GuardDuty Finding","detail":{"id":"1","type":"t","severity":2,"service":{"action":{"actionType":"PORT_PROBE","portProbeAction":{"portProbeDetails":[{"remoteIpDetails":{"ipAddressV4":"192.0.2.1"}}]}}}}}"#.to_string(),
         r#"{"detail-type":"Security Hub Findings - Imported","detail":{"findings":[{"Id":"1","ProductArn":"p","ProductFields":{"aws/guardduty/service/action/a:1/b:2":"x"}}]}}"#.to_string(),
     ];
-    let mut rng = Rng(0x5EED_AB5_2024_0002);
+    let mut rng = Rng(0x5EED_0AB5_2024_0002);
     for seed in &seeds {
         for _ in 0..300 {
             let input = mutate(&mut rng, seed.as_bytes());

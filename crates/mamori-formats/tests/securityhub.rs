@@ -36,7 +36,7 @@ fn control_finding_maps_every_field() {
             ("@timestamp", json!("2024-06-10T08:00:05.000000Z")),
             ("tenant", json!("acme")),
             (
-                "event.id",
+                "aws.securityhub.finding_id",
                 json!(
                     "arn:aws:securityhub:eu-west-3:111122223333:security-control/S3.8/finding/0f000000-0000-4000-8000-000000000001"
                 ),
@@ -192,7 +192,10 @@ fn inspector_access_analyzer_and_macie() {
     assert_fields(
         &evs[4],
         &[
-            ("event.id", json!("d4000000-0000-4000-8000-000000000004")),
+            (
+                "aws.securityhub.finding_id",
+                json!("d4000000-0000-4000-8000-000000000004"),
+            ),
             ("aws.securityhub.product_name", json!("macie")),
             // A number without a label.
             ("event.severity", json!(50)),

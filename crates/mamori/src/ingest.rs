@@ -48,6 +48,8 @@ pub struct Summary {
     pub rejected: u64,
     /// Recovered structural problems.
     pub warnings: u64,
+    /// Per format: files, events, rejected records.
+    pub per_format: std::collections::BTreeMap<&'static str, [u64; 3]>,
     /// Seconds taken.
     pub seconds: f64,
 }
@@ -164,11 +166,14 @@ pub fn ingest_paths(
             continue;
         }
         s.files += 1;
+        let fmt_name = fmt.name();
+        s.per_format.entry(fmt_name).or_default()[0] += 1;
         let ctx = ParseContext::new(tenant, file.display().to_string());
         for item in mamori_formats::parse(fmt, reader, &ctx) {
             match item {
                 Item::Event(ev) => {
                     s.events += 1;
+                    s.per_format.entry(fmt_name).or_default()[1] += 1;
                     batch.push(*ev);
                     if batch.len() >= APPEND_BATCH {
                         store.append(std::mem::take(&mut batch))?;
@@ -184,6 +189,7 @@ pub fn ingest_paths(
                     say(&bar, format!("rejected {}: {}", bad.location, bad.reason));
                     dead.write(tenant, &bad)?;
                     s.rejected += 1;
+                    s.per_format.entry(fmt_name).or_default()[2] += 1;
                 }
                 Item::Warning(w) => {
                     say(&bar, format!("warning {}: {}", w.location, w.message));
@@ -227,6 +233,11 @@ fn flush(
 }
 
 fn print_summary(s: &Summary, data_dir: &Path, tenant: &str) {
+    if s.per_format.len() > 1 {
+        for (name, [files, events, rejected]) in &s.per_format {
+            eprintln!("  {name:<18} {files:>6} files {events:>10} events {rejected:>6} rejected");
+        }
+    }
     let rate = if s.seconds > 0.0 {
         s.events as f64 / s.seconds
     } else {

@@ -383,3 +383,77 @@ fn pivot_from_an_event() {
     let missing = run(mamori(&data).args(["search", "--tenant", "acme", "--pivot", "nope"]));
     assert!(!missing.status.success());
 }
+
+#[test]
+fn auto_format_over_a_mixed_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(logs.join("AWSLogs/111122223333/CloudTrail/eu-west-1/2024/03/01")).unwrap();
+    let trail = format!("{{\"Records\":[{},{}]}}", record(10), record(11));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(trail.as_bytes()).unwrap();
+    std::fs::write(
+        logs.join("AWSLogs/111122223333/CloudTrail/eu-west-1/2024/03/01/111122223333_CloudTrail_eu-west-1_20240301T0000Z_x.json.gz"),
+        gz.finish().unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        logs.join("flow.log"),
+        "2 111122223333 eni-0a1b2c3d 198.51.100.9 10.0.0.5 49152 22 6 10 840 1709251200 1709251260 REJECT OK\n\
+         2 111122223333 eni-0a1b2c3d 10.0.0.5 203.0.113.7 443 50000 6 20 4000 1709251200 1709251260 ACCEPT OK\n",
+    )
+    .unwrap();
+    std::fs::write(
+        logs.join("fw.log"),
+        "<134>Mar  1 10:00:00 fw01 CEF:0|Acme|Firewall|1.0|100|VPN login failed|7|src=198.51.100.9 dst=10.0.0.1 suser=mallory act=deny outcome=failure\n",
+    )
+    .unwrap();
+    let mut inputs = vec![logs.clone()];
+    let evtx_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/evtx");
+    let evtx = std::fs::read_dir(&evtx_dir)
+        .ok()
+        .and_then(|_| find_file(&evtx_dir, "evtx"));
+    match &evtx {
+        Some(p) => inputs.push(p.clone()),
+        None => println!("EVTX part skipped: ../shared/data/evtx not present"),
+    }
+    let data = dir.path().join("data");
+    let out = run(mamori(&data).args(["ingest", "--tenant", "acme"]).args(&inputs));
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    for fmt in ["cloudtrail", "vpcflow", "syslog"] {
+        assert!(
+            err.lines().any(|l| l.trim_start().starts_with(fmt)),
+            "{fmt} in summary: {err}"
+        );
+    }
+    assert_eq!(total(&data, "acme", "event.provider:s3.amazonaws.com"), 2);
+    assert_eq!(
+        total(&data, "acme", "source.ip:198.51.100.9"),
+        2,
+        "flow + CEF by source.ip"
+    );
+    assert_eq!(total(&data, "acme", "event.action:reject"), 1);
+    assert_eq!(
+        total(&data, "acme", "user.name:mallory and event.outcome:failure"),
+        1
+    );
+    if evtx.is_some() {
+        assert!(err.lines().any(|l| l.trim_start().starts_with("evtx")), "{err}");
+        assert!(total(&data, "acme", "_exists_:winlog.event_id") > 0);
+    }
+}
+
+fn find_file(dir: &Path, ext: &str) -> Option<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).ok()?.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in &entries {
+        if p.extension().and_then(|e| e.to_str()) == Some(ext) && p.metadata().ok()?.len() < 200_000 {
+            return Some(p.clone());
+        }
+    }
+    entries
+        .iter()
+        .filter(|p| p.is_dir())
+        .find_map(|p| find_file(p, ext))
+}

@@ -30,6 +30,8 @@ pub(crate) struct Header<'a> {
     pub pid: Option<i64>,
     /// RFC 5424 MSGID.
     pub msgid: Option<&'a str>,
+    /// A severity word written before the tag (F5: `host warning tmm[1]: …`).
+    pub level: Option<&'a str>,
     /// Structured data: element id → parameter → value (an array when repeated).
     pub structured_data: Map<String, Value>,
     /// The message.
@@ -54,7 +56,9 @@ fn offset(base: &str, part: &str) -> Option<usize> {
 }
 
 fn valid_host(h: &str) -> bool {
-    !h.is_empty() && h.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+    !h.is_empty()
+        && h.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
 }
 
 fn valid_tag(t: &str) -> bool {
@@ -86,20 +90,29 @@ pub(crate) fn find(line: &str, ingest: DateTime<Utc>) -> Found<'_> {
             _ => {
                 return Found::Bad(
                     lead,
-                    format!("syslog priority <{}> is out of range: expected <0> to <191>", &c[1]),
+                    format!(
+                        "syslog priority <{}> is out of range: expected <0> to <191>",
+                        &c[1]
+                    ),
                 );
             }
         }
         after_pri = &t[c[0].len()..];
     }
-    let year = move |(mo, d, h, mi, s): (u32, u32, u32, u32, u32)| fieldmap::year_for(mo, d, (h, mi, s), ingest);
+    let year =
+        move |(mo, d, h, mi, s): (u32, u32, u32, u32, u32)| fieldmap::year_for(mo, d, (h, mi, s), ingest);
     if let Ok(m) = syslog_loose::parse_message_with_year_exact_tz(t, year, utc(), Variant::Either) {
-        let zoneless = m.protocol == Protocol::RFC3164 && after_pri.trim_start().starts_with(|c: char| c.is_ascii_alphabetic());
+        let zoneless = m.protocol == Protocol::RFC3164
+            && after_pri
+                .trim_start()
+                .starts_with(|c: char| c.is_ascii_alphabetic());
         let mut h = from_loose(t, &m, zoneless);
         h.pri = pri;
         return Found::Header(h);
     }
-    if let Some(h) = rfc5424_fallback(after_pri.trim_start()).or_else(|| iso_fallback(after_pri.trim_start(), ingest)) {
+    if let Some(h) =
+        rfc5424_fallback(after_pri.trim_start()).or_else(|| iso_fallback(after_pri.trim_start(), ingest))
+    {
         return Found::Header(Header { pri, ..h });
     }
     if pri.is_some() {
@@ -110,7 +123,10 @@ pub(crate) fn find(line: &str, ingest: DateTime<Utc>) -> Found<'_> {
         });
     }
     let hint = LOOKS_3164.find(t).map(|m| {
-        format!("`{}` looks like an RFC 3164 timestamp but is not a valid date", m.as_str())
+        format!(
+            "`{}` looks like an RFC 3164 timestamp but is not a valid date",
+            m.as_str()
+        )
     });
     Found::Missing(hint)
 }
@@ -140,7 +156,9 @@ fn from_loose<'a>(t: &'a str, m: &Message<&'a str>, zoneless: bool) -> Header<'a
                 msg_start = o;
             }
             (host, app, procid, sd) = (None, None, None, &[]);
-        } else if let Some(a) = app.filter(|a| !valid_tag(a) || ((*a == "CEF" || *a == "LEEF") && procid.is_none())) {
+        } else if let Some(a) =
+            app.filter(|a| !valid_tag(a) || ((*a == "CEF" || *a == "LEEF") && procid.is_none()))
+        {
             if let Some(o) = cut(a) {
                 msg_start = o;
             }
@@ -152,11 +170,25 @@ fn from_loose<'a>(t: &'a str, m: &Message<&'a str>, zoneless: bool) -> Header<'a
             msg_start = sd_start.min(msg_start);
         }
     }
-    let (procid_text, pid) = match procid {
+    let (mut procid_text, mut pid) = match procid {
         Some(ProcId::PID(p)) => (Some(p.to_string()), Some(i64::from(*p))),
         Some(ProcId::Name(n)) => (Some(n.to_string()), None),
         None => (None, None),
     };
+    // F5 BIG-IP: `host warning tmm1[1234]: …` — the "tag" is a severity.
+    let mut level = None;
+    if m.protocol == Protocol::RFC3164
+        && procid_text.is_none()
+        && let Some(a) = app.filter(|a| SEVERITIES.contains(a))
+        && let Some(c) = LEVEL_TAG.captures(&t[msg_start..])
+        && let (Some(name), Some(p)) = (c.get(1), c.get(2))
+    {
+        level = Some(a);
+        app = Some(&t[msg_start + name.start()..msg_start + name.end()]);
+        procid_text = Some(p.as_str().to_string());
+        pid = p.as_str().parse().ok();
+        msg_start += c[0].len();
+    }
     let mut structured_data = Map::new();
     for element in sd {
         let mut params = Map::new();
@@ -189,10 +221,18 @@ fn from_loose<'a>(t: &'a str, m: &Message<&'a str>, zoneless: bool) -> Header<'a
         procid: procid_text,
         pid,
         msgid: m.msgid,
+        level,
         structured_data,
         msg: t[msg_start..].trim_start_matches('\u{feff}').trim(),
     }
 }
+
+const SEVERITIES: [&str; 9] = [
+    "emerg", "alert", "crit", "err", "error", "warning", "notice", "info", "debug",
+];
+
+static LEVEL_TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^([^\s:\[\]]+)\[(\d+)\]:\s*").expect("valid regex"));
 
 /// Where RFC 5424 structured data starts: after `<PRI>VERSION TIMESTAMP
 /// HOSTNAME APP-NAME PROCID MSGID `.
@@ -279,7 +319,7 @@ fn rfc5424_fallback(s: &str) -> Option<Header<'_>> {
 /// systemd's ISO forms with a space instead of `T`, or `/` dates).
 fn iso_fallback(s: &str, ingest: DateTime<Utc>) -> Option<Header<'_>> {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^(\d{4}[-/]\d{2}[-/]\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s?(?:Z|[+-]\d{2}:?\d{2}))?)\s+([A-Za-z0-9._:-]+)\s+([^\s\[\]]+?)(?:\[(\d+)\])?:(?:\s+(.*))?$")
+        Regex::new(r"^(\d{4}[-/]\d{2}[-/]\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s?(?:Z|[+-]\d{2}:?\d{2}))?)\s+([A-Za-z0-9._:-]+)\s+([^\s\[\]]+?)(?:\[(\d+)\])?:\s*(.*)$")
             .expect("valid regex")
     });
     let c = RE.captures(s)?;
@@ -335,7 +375,9 @@ mod tests {
 
     #[test]
     fn rfc5424_with_structured_data() {
-        let h = header(r#"<165>1 2003-10-11T22:14:15.003Z host.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application"][x@1 a="1" a="2"] An application event"#);
+        let h = header(
+            r#"<165>1 2003-10-11T22:14:15.003Z host.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application"][x@1 a="1" a="2"] An application event"#,
+        );
         assert_eq!((h.pri, h.version), (Some(165), Some(1)));
         assert_eq!(h.msgid, Some("ID47"));
         assert_eq!(h.appname, Some("evntslog"));
@@ -370,15 +412,34 @@ mod tests {
 
     #[test]
     fn fallbacks() {
-        let h = header(r#"1 2019-05-15T16:25:50Z fw CheckPoint 19710 - [action:"Drop"; ifdir:"inbound"; cut off here"#);
-        assert_eq!((h.version, h.hostname, h.appname, h.pid), (Some(1), Some("fw"), Some("CheckPoint"), Some(19710)));
+        let h = header(
+            r#"1 2019-05-15T16:25:50Z fw CheckPoint 19710 - [action:"Drop"; ifdir:"inbound"; cut off here"#,
+        );
+        assert_eq!(
+            (h.version, h.hostname, h.appname, h.pid),
+            (Some(1), Some("fw"), Some("CheckPoint"), Some(19710))
+        );
         assert!(h.msg.starts_with("[action:"), "{}", h.msg);
-        let h = header(r#"<134>1 2019-05-15T16:25:50Z fw CheckPoint 19710 - [action:"Drop"; src:"10.0.0.1"] tail"#);
+        let h = header(
+            r#"<134>1 2019-05-15T16:25:50Z fw CheckPoint 19710 - [action:"Drop"; src:"10.0.0.1"] tail"#,
+        );
         assert!(h.msg.starts_with("[action:\"Drop\""), "{}", h.msg);
         let h = header("2020-03-23 06:47:42.801612-0700  localhost sshd[3186]: error: PAM: x");
-        assert_eq!((h.hostname, h.appname, h.pid), (Some("localhost"), Some("sshd"), Some(3186)));
-        assert_eq!(h.stamp.unwrap().time.to_rfc3339(), "2020-03-23T13:47:42.801612+00:00");
+        assert_eq!(
+            (h.hostname, h.appname, h.pid),
+            (Some("localhost"), Some("sshd"), Some(3186))
+        );
+        assert_eq!(
+            h.stamp.unwrap().time.to_rfc3339(),
+            "2020-03-23T13:47:42.801612+00:00"
+        );
         assert_eq!(h.msg, "error: PAM: x");
+        let h = header("May  4 13:42:12 lb1 crit server.pl[24895]: 01310027:2: ASM error");
+        assert_eq!(
+            (h.level, h.appname, h.pid),
+            (Some("crit"), Some("server.pl"), Some(24895))
+        );
+        assert_eq!(h.msg, "01310027:2: ASM error");
         let h = header("<13>hello world");
         assert_eq!((h.pri, h.msg), (Some(13), "hello world"));
     }
@@ -386,8 +447,14 @@ mod tests {
     #[test]
     fn missing_and_bad() {
         assert!(matches!(find("hello world", ingest()), Found::Missing(None)));
-        assert!(matches!(find("May 00 00:00:00 host x", ingest()), Found::Missing(Some(_))));
-        assert!(matches!(find("2014/12/30 06:07:37 [error] 80:2 yadda", ingest()), Found::Missing(None)));
+        assert!(matches!(
+            find("May 00 00:00:00 host x", ingest()),
+            Found::Missing(Some(_))
+        ));
+        assert!(matches!(
+            find("2014/12/30 06:07:37 [error] 80:2 yadda", ingest()),
+            Found::Missing(None)
+        ));
         match find("  <192>Oct 11 22:14:15 host app: x", ingest()) {
             Found::Bad(at, why) => {
                 assert_eq!(at, 2);

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use mamori_model::Event;
 use serde_json::{Map, Value, json};
 
-use super::vendors::{asa, checkpoint, paloalto, sshd};
+use super::vendors::{asa, checkpoint, ios, paloalto, sshd};
 use crate::fieldmap::Stamp;
 use crate::ndjson::TIMESTAMP_FIELDS;
 use crate::{cef, kv, leef, time};
@@ -21,6 +21,8 @@ pub(crate) enum Kind {
     Json,
     /// Cisco ASA / FTD / PIX.
     CiscoAsa,
+    /// Cisco IOS.
+    CiscoIos,
     /// PAN-OS CSV.
     PaloAlto,
     /// Check Point `[key:"value"; …]`.
@@ -51,7 +53,12 @@ pub(crate) struct Mapped {
 
 /// Map `msg` (the message of a line whose app name is `app`) onto `ev`.
 /// Fails only for a message that says it is CEF or LEEF and is not.
-pub(crate) fn map(ev: &mut Event, msg: &str, app: Option<&str>, ingest: DateTime<Utc>) -> Result<Mapped, String> {
+pub(crate) fn map(
+    ev: &mut Event,
+    msg: &str,
+    app: Option<&str>,
+    ingest: DateTime<Utc>,
+) -> Result<Mapped, String> {
     let msg = msg.trim();
     let done = |kind, time| Ok(Mapped { kind, time });
     if msg.starts_with("CEF:") {
@@ -59,7 +66,8 @@ pub(crate) fn map(ev: &mut Event, msg: &str, app: Option<&str>, ingest: DateTime
         return done(Kind::Cef, cef::map_cef(ev, &cef, ingest));
     }
     if msg.starts_with("LEEF:") {
-        let leef = leef::parse_leef(msg).map_err(|e| format!("LEEF message at byte {}: {}", e.at, e.reason))?;
+        let leef =
+            leef::parse_leef(msg).map_err(|e| format!("LEEF message at byte {}: {}", e.at, e.reason))?;
         return done(Kind::Leef, leef::map_leef(ev, &leef, ingest));
     }
     if msg.starts_with('{')
@@ -77,6 +85,9 @@ pub(crate) fn map(ev: &mut Event, msg: &str, app: Option<&str>, ingest: DateTime
     }
     if asa::map(ev, msg) {
         return done(Kind::CiscoAsa, None);
+    }
+    if let Some(time) = ios::map(ev, msg, ingest) {
+        return done(Kind::CiscoIos, time);
     }
     if let Some(time) = paloalto::map(ev, msg, ingest) {
         return done(Kind::PaloAlto, time);
@@ -157,15 +168,28 @@ mod tests {
     fn order_and_failures() {
         let mut ev = Event::new("acme", Utc::now(), "orig");
         let e = map(&mut ev, "CEF:0|a|b", None, Utc::now()).err().unwrap();
-        assert!(e.starts_with("CEF message at byte 0: CEF header has 3 of the 7"), "{e}");
+        assert!(
+            e.starts_with("CEF message at byte 0: CEF header has 3 of the 7"),
+            "{e}"
+        );
         assert!(map(&mut ev, "LEEF:1.0|V|P|1|2|junk", None, Utc::now()).is_err());
-        let kind = |msg: &str, app| map(&mut Event::new("a", Utc::now(), "o"), msg, app, Utc::now()).unwrap().kind;
+        let kind = |msg: &str, app| {
+            map(&mut Event::new("a", Utc::now(), "o"), msg, app, Utc::now())
+                .unwrap()
+                .kind
+        };
         assert_eq!(kind("{not json", None), Kind::Text);
         assert_eq!(kind("a=1 b=2 c=3", None), Kind::Kv);
         assert_eq!(kind("a=1 b=2", None), Kind::Text);
         assert_eq!(kind("%ASA-6-302013: x", None), Kind::CiscoAsa);
-        assert_eq!(kind("Failed password for x from 10.0.0.1 port 1 ssh2", Some("sshd")), Kind::Sshd);
-        assert_eq!(kind("Failed password for x from 10.0.0.1 port 1 ssh2", Some("other")), Kind::Text);
+        assert_eq!(
+            kind("Failed password for x from 10.0.0.1 port 1 ssh2", Some("sshd")),
+            Kind::Sshd
+        );
+        assert_eq!(
+            kind("Failed password for x from 10.0.0.1 port 1 ssh2", Some("other")),
+            Kind::Text
+        );
         assert!(!Kind::Sshd.stands_alone());
         assert!(Kind::Kv.stands_alone());
     }

@@ -10,7 +10,8 @@
 //! | `alb` | AWS Application Load Balancer access log (and Classic ELB, whose lines start with the time) | `aws.elb` |
 //!
 //! Every event has `event.kind` = `event`, `event.category` = `["web"]`,
-//! `event.type` = `["access"]`, `event.original` = the line. Lines are read
+//! `event.type` = `["access"]`, `event.original` = the line, `related.ip`
+//! (source and destination addresses) and `related.user` (`user.name`). Lines are read
 //! as lossy UTF-8 (attack traffic is often not UTF-8). Blank lines are
 //! skipped. A line whose structure is broken (missing or unterminated quoted
 //! or bracketed field, too few fields, field count different from

@@ -17,6 +17,9 @@ const PROTOCOL_LOGS: &[&str] = &[
 
 /// A log name for records without `#path`/`_path`, from their keys.
 pub(super) fn guess_log(fields: &Map<String, Value>) -> String {
+    if let Some(engine) = fields.get("bro_engine").and_then(Value::as_str) {
+        return engine.to_ascii_lowercase();
+    }
     let has = |k: &str| fields.contains_key(k);
     let log = if has("conn_state") {
         "conn"
@@ -183,10 +186,37 @@ pub(super) fn map(
     if let Some(user) = ev.get_str("user.name").map(str::to_string) {
         ev.set("related.user", json!([user]));
     }
-    for (name, value) in fields {
-        ev.set(&format!("zeek.{log}.{name}"), value);
-    }
+    ev.set(&format!("zeek.{log}"), Value::Object(nest(fields)));
     ev
+}
+
+/// Dotted names as nested objects (`id.orig_h` → `{"id":{"orig_h":…}}`), as
+/// [`Event::set`] would make them, built in one go.
+fn nest(fields: Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (name, value) in fields {
+        if !name.contains('.') {
+            out.insert(name, value);
+            continue;
+        }
+        let mut map = &mut out;
+        let mut parts = name.split('.').peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                map.insert(part.to_string(), value);
+                break;
+            }
+            let slot = map
+                .entry(part.to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !slot.is_object() {
+                *slot = Value::Object(Map::new());
+            }
+            let Value::Object(inner) = slot else { break };
+            map = inner;
+        }
+    }
+    out
 }
 
 /// A log name safe as a path segment: lowercase letters, digits and `_`.

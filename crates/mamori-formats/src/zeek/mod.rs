@@ -15,8 +15,8 @@
 //!   from `#fields`, or one before any `#fields`, is a bad record; a
 //!   `#types` line of another length is a warning (values are then text).
 //! - **JSON** (`LogAscii::use_json`, or the Kafka writer): one object per
-//!   line. The log is named by `_path` (or `@stream`), else guessed from the
-//!   keys (`conn_state` → conn, `query` → dns, `method` + `uri` → http, `cipher`
+//!   line. The log is named by `_path` (or `@stream`), else by OwlH's
+//!   `bro_engine` (lowercased), else guessed from the keys (`conn_state` → conn, `query` → dns, `method` + `uri` → http, `cipher`
 //!   or `server_name` → ssl), else `unknown`. `ts` is epoch seconds (number or
 //!   text) or RFC 3339. The Kafka writer's `id_orig_h`-style keys are read as
 //!   `id.orig_h`; `_path`, `_write_ts`, `@stream`, `@proc` are not kept, and
@@ -40,7 +40,7 @@
 //! | `id.resp_h`, `id.resp_p` | `destination.ip`, `destination.port` |
 //! | `proto` | `network.transport` |
 //! | `community_id` | `network.community_id` |
-//! | source and destination addresses | `related.ip` |
+//! | source and destination addresses; `user.name` | `related.ip`; `related.user` |
 //! | **conn** `service` | `network.protocol` (category `network`, type `connection`) |
 //! | conn `duration` | `event.duration` (ns) |
 //! | conn `orig_bytes`, `resp_bytes` | `source.bytes`, `destination.bytes` (and their sum `network.bytes`) |
@@ -68,8 +68,8 @@
 //! | **smtp** `mailfrom`, `rcptto`, `subject`, `msg_id` | `email.from.address`, `email.to.address`, `email.subject`, `email.message_id` |
 //! | **ssh** `auth_success` | `event.outcome` (category `network`+`authentication`) |
 //! | **weird** `name` | `rule.name` |
-//! | **ntlm** `username`, `domainname`, `success` | `user.name`, `user.domain`, `event.outcome` |
-//! | **kerberos** `client` (`user/REALM`), `success` | `user.name`, `user.domain`, `event.outcome` |
+//! | **ntlm** `username`, `domainname`, `success` | `user.name`, `user.domain`, `event.outcome` (category `network`+`authentication`) |
+//! | **kerberos** `client` (`user/REALM`), `success` | `user.name`, `user.domain`, `event.outcome` (category `network`+`authentication`) |
 //! | **ftp** `user`, `command`; **rdp** `cookie` | `user.name`, `event.action`; `user.name` |
 //! | dns, http, ssh, smtp, ftp, rdp, ntlm, kerberos, smb_*, dce_rpc, snmp, ntp, modbus, syslog, rfb, ldap, sip, dhcp, mysql, radius | `network.protocol` = the log name (`smb` for `smb_*`) |
 //! | `@system` (Kafka writer) | `observer.hostname` |
@@ -322,7 +322,11 @@ fn typed(ty: &str, raw: &[u8], set_sep: &[u8], empty: &[u8], unset: &[u8]) -> Va
 }
 
 fn scalar(ty: &str, raw: &[u8]) -> Value {
-    let text = String::from_utf8_lossy(&unescape(raw)).into_owned();
+    let text = if raw.contains(&b'\\') {
+        String::from_utf8_lossy(&unescape(raw)).into_owned()
+    } else {
+        String::from_utf8_lossy(raw).into_owned()
+    };
     let typed = match ty {
         "count" | "port" => text.parse::<u64>().ok().map(|n| json!(n)),
         "int" => text.parse::<i64>().ok().map(|n| json!(n)),

@@ -1,4 +1,5 @@
-//! Cisco ASA (and FTD, PIX, FWSM) messages: `%ASA-6-302013: Built inbound …`.
+//! Cisco ASA (and FTD, PIX, FWSM) messages: `%ASA-6-302013: Built inbound …`
+//! (the `:` after the number may be missing).
 //!
 //! | from                                   | ECS / Mamori |
 //! |----------------------------------------|--------------|
@@ -33,18 +34,15 @@ use super::endpoint;
 use crate::fieldmap::{set_ip, set_str, set_u64};
 
 /// Syslog severity names, by level.
-pub(crate) const LEVELS: [&str; 8] = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+pub(crate) const LEVELS: [&str; 8] = [
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+];
 
 fn re(pattern: &str) -> Regex {
     Regex::new(pattern).expect("valid regex")
 }
 
-static HEAD: LazyLock<Regex> = LazyLock::new(|| re(r"^%(ASA|FTD|PIX|FWSM)-(\d)-(\d{6}):\s*(.*)$"));
-
-/// True when `msg` is a Cisco ASA-family message.
-pub(crate) fn recognises(msg: &str) -> bool {
-    HEAD.is_match(msg.trim_start())
-}
+static HEAD: LazyLock<Regex> = LazyLock::new(|| re(r"^%(ASA|FTD|PIX|FWSM)-(\d)-(\d{6})(?::\s*|\s+|$)(.*)$"));
 
 /// Map a Cisco message (the table above); false when `msg` is not one.
 pub(crate) fn map(ev: &mut Event, msg: &str) -> bool {
@@ -59,7 +57,7 @@ pub(crate) fn map(ev: &mut Event, msg: &str) -> bool {
     ev.set("event.code", json!(&c[3]));
     let body = c.get(4).map_or("", |m| m.as_str());
     set_str(ev, "message", body);
-    match &c[3] {
+    let specific = match &c[3] {
         "302013" | "302015" => built(ev, body),
         "302014" | "302016" => teardown(ev, body),
         "106023" => deny(ev, body),
@@ -69,7 +67,10 @@ pub(crate) fn map(ev: &mut Event, msg: &str) -> bool {
         "605004" | "605005" => login(ev, body),
         "716038" | "716039" => vpn_auth(ev, body),
         _ => false,
-    } || generic(ev, body);
+    };
+    if !specific {
+        generic(ev, body);
+    }
     true
 }
 
@@ -79,7 +80,9 @@ fn opt<'a>(c: &'a Captures<'_>, i: usize) -> Option<&'a str> {
 
 fn built(ev: &mut Event, body: &str) -> bool {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"^Built (inbound|outbound) (\S+) connection (\d+) for ([^\s:]+):([^\s/]+)/(\d+) \([^)]*\)(?:\([^)]*\))? to ([^\s:]+):([^\s/]+)/(\d+)")
+        re(
+            r"^Built (inbound|outbound) (\S+) connection (\d+) for ([^\s:]+):([^\s/]+)/(\d+) \([^)]*\)(?:\([^)]*\))? to ([^\s:]+):([^\s/]+)/(\d+)",
+        )
     });
     let Some(c) = RE.captures(body) else { return false };
     let inbound = &c[1] == "inbound";
@@ -95,7 +98,9 @@ fn built(ev: &mut Event, body: &str) -> bool {
 
 fn teardown(ev: &mut Event, body: &str) -> bool {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"^Teardown (\S+) connection (\d+) for ([^\s:]+):([^\s/]+)/(\d+) to ([^\s:]+):([^\s/]+)/(\d+)(?: duration (\S+))?(?: bytes (\d+))?(?:\s+(.*))?$")
+        re(
+            r"^Teardown (\S+) connection (\d+) for ([^\s:]+):([^\s/]+)/(\d+) to ([^\s:]+):([^\s/]+)/(\d+)(?: duration (\S+))?(?: bytes (\d+))?(?:\s+(.*))?$",
+        )
     });
     let Some(c) = RE.captures(body) else { return false };
     endpoint(ev, "source", opt(&c, 3), &c[4], opt(&c, 5));
@@ -117,7 +122,9 @@ fn teardown(ev: &mut Event, body: &str) -> bool {
 
 fn deny(ev: &mut Event, body: &str) -> bool {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
-        re(r#"^Deny (\S+) src ([^\s:]+):([^\s/]+)(?:/(\d+))? dst ([^\s:]+):([^\s/]+)(?:/(\d+))?.*?by access-group "([^"]*)""#)
+        re(
+            r#"^Deny (\S+) src ([^\s:]+):([^\s/]+)(?:/(\d+))? dst ([^\s:]+):([^\s/]+)(?:/(\d+))?.*?by access-group "([^"]*)""#,
+        )
     });
     let Some(c) = RE.captures(body) else { return false };
     endpoint(ev, "source", opt(&c, 2), &c[3], opt(&c, 4));
@@ -130,7 +137,9 @@ fn deny(ev: &mut Event, body: &str) -> bool {
 
 fn access_list(ev: &mut Event, body: &str) -> bool {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"^access-list (\S+) (permitted|denied|est-allowed) (\S+) ([^\s/]+)/([^\s(]+)\((\d+)\)(?:\([^)]*\))?\s*->\s*([^\s/]+)/([^\s(]+)\((\d+)\)")
+        re(
+            r"^access-list (\S+) (permitted|denied|est-allowed) (\S+) ([^\s/]+)/([^\s(]+)\((\d+)\)(?:\([^)]*\))?\s*->\s*([^\s/]+)/([^\s(]+)\((\d+)\)",
+        )
     });
     let Some(c) = RE.captures(body) else { return false };
     endpoint(ev, "source", opt(&c, 4), &c[5], opt(&c, 6));
@@ -146,13 +155,17 @@ fn aaa(ev: &mut Event, body: &str, success: bool) -> bool {
         re(r"^AAA user (\S+) Successful\s*: server\s*=\s*([^\s,:]+)\s*[,:]\s*[Uu]ser\s*=\s*(.+?)\s*$")
     });
     static REJECTED: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"^AAA user (\S+) Rejected\s*: reason\s*=\s*(.*?)\s*: server\s*=\s*([^\s,:]+)\s*[,:]\s*[Uu]ser\s*=\s*(.*?)(?:\s*[,:]\s*user IP\s*=\s*(\S+))?\s*$")
+        re(
+            r"^AAA user (\S+) Rejected\s*: reason\s*=\s*(.*?)\s*: server\s*=\s*([^\s,:]+)\s*[,:]\s*[Uu]ser\s*=\s*(.*?)(?:\s*[,:]\s*user IP\s*=\s*(\S+))?\s*$",
+        )
     });
     let (c, server, user) = if success {
         let Some(c) = OK.captures(body) else { return false };
         (c, 2, 3)
     } else {
-        let Some(c) = REJECTED.captures(body) else { return false };
+        let Some(c) = REJECTED.captures(body) else {
+            return false;
+        };
         set_str(ev, "event.reason", &c[2]);
         if let Some(ip) = opt(&c, 5) {
             set_ip(ev, "source.ip", ip);
@@ -160,7 +173,10 @@ fn aaa(ev: &mut Event, body: &str, success: bool) -> bool {
         (c, 3, 4)
     };
     ev.set("event.action", json!(format!("aaa-{}", &c[1])));
-    ev.set("event.outcome", json!(if success { "success" } else { "failure" }));
+    ev.set(
+        "event.outcome",
+        json!(if success { "success" } else { "failure" }),
+    );
     if !set_ip(ev, "server.ip", &c[server]) {
         set_str(ev, "server.address", &c[server]);
     }
@@ -170,7 +186,9 @@ fn aaa(ev: &mut Event, body: &str, success: bool) -> bool {
 
 fn login(ev: &mut Event, body: &str) -> bool {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
-        re(r#"^Login (denied|permitted) from ([^\s/]+)/(\S+) to ([^\s:]+):([^\s/]+)/(\S+) for user "([^"]*)""#)
+        re(
+            r#"^Login (denied|permitted) from ([^\s/]+)/(\S+) to ([^\s:]+):([^\s/]+)/(\S+) for user "([^"]*)""#,
+        )
     });
     let Some(c) = RE.captures(body) else { return false };
     endpoint(ev, "source", None, &c[2], opt(&c, 3));
@@ -179,7 +197,11 @@ fn login(ev: &mut Event, body: &str) -> bool {
         set_str(ev, "network.protocol", &c[6].to_ascii_lowercase());
     }
     ev.set("event.action", json!("login"));
-    let outcome = if &c[1] == "permitted" { "success" } else { "failure" };
+    let outcome = if &c[1] == "permitted" {
+        "success"
+    } else {
+        "failure"
+    };
     ev.set("event.outcome", json!(outcome));
     set_str(ev, "user.name", &c[7]);
     true
@@ -194,7 +216,11 @@ fn vpn_auth(ev: &mut Event, body: &str) -> bool {
     set_str(ev, "user.name", &c[2]);
     set_ip(ev, "source.ip", &c[3]);
     ev.set("event.action", json!("vpn-authentication"));
-    let outcome = if &c[4] == "successful" { "success" } else { "failure" };
+    let outcome = if &c[4] == "successful" {
+        "success"
+    } else {
+        "failure"
+    };
     ev.set("event.outcome", json!(outcome));
     true
 }
@@ -202,7 +228,9 @@ fn vpn_auth(ev: &mut Event, body: &str) -> bool {
 /// `from|src [if:]A[/p] … to|dst [if:]B[/q]` with IPv4 addresses.
 fn generic(ev: &mut Event, body: &str) -> bool {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
-        re(r"\b(?:from|src) (?:([^\s:/]+):)?(\d{1,3}(?:\.\d{1,3}){3})(?:/(\d+))?\b.*?\b(?:to|dst) (?:([^\s:/]+):)?(\d{1,3}(?:\.\d{1,3}){3})(?:/(\d+))?\b")
+        re(
+            r"\b(?:from|src) (?:([^\s:/]+):)?(\d{1,3}(?:\.\d{1,3}){3})(?:/(\d+))?\b.*?\b(?:to|dst) (?:([^\s:/]+):)?(\d{1,3}(?:\.\d{1,3}){3})(?:/(\d+))?\b",
+        )
     });
     let Some(c) = RE.captures(body) else { return false };
     endpoint(ev, "source", opt(&c, 1), &c[2], opt(&c, 3));
@@ -227,7 +255,9 @@ mod tests {
 
     #[test]
     fn built_inbound_and_outbound() {
-        let ev = mapped("%ASA-6-302013: Built inbound TCP connection 77 for outside:198.51.100.7/51234 (198.51.100.7/51234) to inside:10.0.0.5/443 (203.0.113.5/443)");
+        let ev = mapped(
+            "%ASA-6-302013: Built inbound TCP connection 77 for outside:198.51.100.7/51234 (198.51.100.7/51234) to inside:10.0.0.5/443 (203.0.113.5/443)",
+        );
         assert_eq!(s(&ev, "event.code"), Some("302013"));
         assert_eq!(s(&ev, "log.level"), Some("info"));
         assert_eq!(s(&ev, "source.ip"), Some("198.51.100.7"));
@@ -237,7 +267,9 @@ mod tests {
         assert_eq!(s(&ev, "network.direction"), Some("inbound"));
         assert_eq!(s(&ev, "network.transport"), Some("tcp"));
         assert_eq!(s(&ev, "observer.ingress.interface.name"), Some("outside"));
-        let ev = mapped("%ASA-6-302013: Built outbound TCP connection 9 for outside:192.0.2.1/22 (192.0.2.1/22) to inside:10.1.1.2/53496 (10.1.1.2/53496)");
+        let ev = mapped(
+            "%ASA-6-302013: Built outbound TCP connection 9 for outside:192.0.2.1/22 (192.0.2.1/22) to inside:10.1.1.2/53496 (10.1.1.2/53496)",
+        );
         assert_eq!(s(&ev, "source.ip"), Some("10.1.1.2"));
         assert_eq!(s(&ev, "destination.ip"), Some("192.0.2.1"));
         assert_eq!(ev.get("destination.port"), Some(&json!(22)));
@@ -245,18 +277,24 @@ mod tests {
 
     #[test]
     fn teardown_and_denies() {
-        let ev = mapped("%ASA-6-302014: Teardown TCP connection 4211 for outside:192.0.2.9/53 to dmz:10.2.2.2/1032 duration 0:00:01 bytes 526 TCP FINs");
+        let ev = mapped(
+            "%ASA-6-302014: Teardown TCP connection 4211 for outside:192.0.2.9/53 to dmz:10.2.2.2/1032 duration 0:00:01 bytes 526 TCP FINs",
+        );
         assert_eq!(s(&ev, "event.action"), Some("connection-teardown"));
         assert_eq!(ev.get("network.bytes"), Some(&json!(526)));
         assert_eq!(s(&ev, "event.reason"), Some("TCP FINs"));
         assert_eq!(s(&ev, "destination.ip"), Some("10.2.2.2"));
-        let ev = mapped(r#"%ASA-4-106023: Deny udp src office:192.0.2.1/3217 dst web:Server_A/15000 by access-group "acl_in" [0x0, 0x0]"#);
+        let ev = mapped(
+            r#"%ASA-4-106023: Deny udp src office:192.0.2.1/3217 dst web:Server_A/15000 by access-group "acl_in" [0x0, 0x0]"#,
+        );
         assert_eq!(s(&ev, "source.ip"), Some("192.0.2.1"));
         assert_eq!(s(&ev, "destination.address"), Some("Server_A"));
         assert_eq!(ev.get("destination.port"), Some(&json!(15000)));
         assert_eq!(s(&ev, "rule.name"), Some("acl_in"));
         assert_eq!(s(&ev, "log.level"), Some("warning"));
-        let ev = mapped("%ASA-6-106100: access-list inside_in denied tcp inside/10.0.0.9(1234) -> outside/192.0.2.80(80) hit-cnt 1 first hit [0x1, 0x0]");
+        let ev = mapped(
+            "%ASA-6-106100: access-list inside_in denied tcp inside/10.0.0.9(1234) -> outside/192.0.2.80(80) hit-cnt 1 first hit [0x1, 0x0]",
+        );
         assert_eq!(s(&ev, "event.action"), Some("denied"));
         assert_eq!(s(&ev, "rule.name"), Some("inside_in"));
         assert_eq!(ev.get("destination.port"), Some(&json!(80)));
@@ -264,19 +302,28 @@ mod tests {
 
     #[test]
     fn authentication() {
-        let ev = mapped("%ASA-6-113005: AAA user authentication Rejected : reason = AAA failure : server = 10.9.9.9 : user = alice : user IP = 192.0.2.44");
+        let ev = mapped(
+            "%ASA-6-113005: AAA user authentication Rejected : reason = AAA failure : server = 10.9.9.9 : user = alice : user IP = 192.0.2.44",
+        );
         assert_eq!(s(&ev, "event.outcome"), Some("failure"));
         assert_eq!(s(&ev, "user.name"), Some("alice"));
         assert_eq!(s(&ev, "source.ip"), Some("192.0.2.44"));
         assert_eq!(s(&ev, "server.ip"), Some("10.9.9.9"));
         assert_eq!(s(&ev, "event.reason"), Some("AAA failure"));
         let ev = mapped("%ASA-6-113004: AAA user authentication Successful : server = 10.9.9.9 : user = bob");
-        assert_eq!((s(&ev, "event.outcome"), s(&ev, "user.name")), (Some("success"), Some("bob")));
-        let ev = mapped(r#"%PIX-6-605004: Login denied from 192.0.2.10/32597 to outside:192.0.2.14/ssh for user "root""#);
+        assert_eq!(
+            (s(&ev, "event.outcome"), s(&ev, "user.name")),
+            (Some("success"), Some("bob"))
+        );
+        let ev = mapped(
+            r#"%PIX-6-605004: Login denied from 192.0.2.10/32597 to outside:192.0.2.14/ssh for user "root""#,
+        );
         assert_eq!(s(&ev, "event.outcome"), Some("failure"));
         assert_eq!(s(&ev, "network.protocol"), Some("ssh"));
         assert_eq!(s(&ev, "observer.product"), Some("PIX"));
-        let ev = mapped("%ASA-4-716039: Group <Staff> User <carol> IP <198.51.100.3> Authentication: rejected, Session Type: WebVPN.");
+        let ev = mapped(
+            "%ASA-4-716039: Group <Staff> User <carol> IP <198.51.100.3> Authentication: rejected, Session Type: WebVPN.",
+        );
         assert_eq!(
             (s(&ev, "user.name"), s(&ev, "source.ip"), s(&ev, "event.outcome")),
             (Some("carol"), Some("198.51.100.3"), Some("failure"))
@@ -285,7 +332,9 @@ mod tests {
 
     #[test]
     fn fallback_and_non_matches() {
-        let ev = mapped("%ASA-2-106001: Inbound TCP connection denied from 192.0.2.59/54322 to 10.6.12.12/1433 flags SYN on interface outside");
+        let ev = mapped(
+            "%ASA-2-106001: Inbound TCP connection denied from 192.0.2.59/54322 to 10.6.12.12/1433 flags SYN on interface outside",
+        );
         assert_eq!(s(&ev, "source.ip"), Some("192.0.2.59"));
         assert_eq!(ev.get("destination.port"), Some(&json!(1433)));
         let ev = mapped("%FTD-1-101001: (Primary) Failover cable OK.");

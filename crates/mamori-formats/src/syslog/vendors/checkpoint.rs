@@ -27,11 +27,9 @@ use serde_json::json;
 use crate::fieldmap::{self, Stamp, put_raw, set_ip, set_port, set_str, set_transport};
 use crate::kv;
 
-static PAIR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"([A-Za-z_][\w:-]*?):"((?:[^"\\]|\\.)*)""#).expect("valid regex")
-});
-static FIRST: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"^\[[A-Za-z_][\w-]*:""#).expect("valid regex"));
+static PAIR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"([A-Za-z_][\w:-]*?):"((?:[^"\\]|\\.)*)""#).expect("valid regex"));
+static FIRST: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"^\[[A-Za-z_][\w-]*:""#).expect("valid regex"));
 
 /// True when `msg` looks like a Check Point `[key:"value"; …]` message.
 pub(crate) fn recognises(msg: &str) -> bool {
@@ -53,7 +51,11 @@ pub(crate) fn map(ev: &mut Event, msg: &str, ingest: DateTime<Utc>) -> Option<Op
         put_raw(ev, "checkpoint", k, v);
     }
     let get = |names: &[&str]| kv::get(&pairs, names);
-    for (key, path) in [("src", "source.ip"), ("dst", "destination.ip"), ("origin", "observer.ip")] {
+    for (key, path) in [
+        ("src", "source.ip"),
+        ("dst", "destination.ip"),
+        ("origin", "observer.ip"),
+    ] {
         if let Some(v) = get(&[key]) {
             set_ip(ev, path, v);
         }

@@ -1,6 +1,6 @@
 //! Fortinet FortiGate / FortiOS key=value logs (also FortiMail and other
-//! Forti products with the same shape), recognised by `devname`, `devid` or
-//! `device_id` together with `logid` or `log_id`. These extras come on top
+//! Forti products with the same shape), recognised by `logid` or `log_id`
+//! together with `devname`, `devid`, `device_id`, `vd` or `eventtime`. These extras come on top
 //! of the generic key=value mapping ([`crate::kv`]), which already maps
 //! `srcip`, `dstip`, `srcport`, `dstport`, `user`, `action`, `proto`,
 //! `status` and the time (`date` + `time` + `tz`).
@@ -16,6 +16,7 @@
 //! | `ui` = `proto(address)`      | `source.ip` (when not set yet), `network.protocol` |
 //! | `remip`                      | `source.ip` (when not set yet) |
 //! | `status` that is not an outcome (`deny`, `accept`…) | `event.action` (when not set yet) |
+//! | `eventtime` (epoch s/ms/µs/ns)  | `@timestamp` (over `date` + `time`) |
 //! | `sentbyte`, `rcvdbyte`, `sentpkt`, `rcvdpkt` | `source.bytes`, `destination.bytes`, `source.packets`, `destination.packets` |
 //! | `policyid`                   | `rule.id` |
 //! | `srcintf`, `dstintf`         | `observer.ingress.interface.name`, `observer.egress.interface.name` |
@@ -27,19 +28,21 @@ use mamori_model::Event;
 use regex::Regex;
 use serde_json::json;
 
-use crate::fieldmap::{Stamp, set_ip, set_str, set_u64};
+use crate::fieldmap::{self, Stamp, set_ip, set_str, set_u64};
 use crate::kv::get;
 
-/// True when the pairs look like a Fortinet log.
+/// True when the pairs look like a Fortinet log: `logid`/`log_id` with
+/// `devname`, `devid`, `device_id`, `vd` or `eventtime`.
 pub(crate) fn is_fortinet(pairs: &[(String, String)]) -> bool {
-    get(pairs, &["devname", "devid", "device_id"]).is_some() && get(pairs, &["logid", "log_id"]).is_some()
+    get(pairs, &["devname", "devid", "device_id", "vd", "eventtime"]).is_some()
+        && get(pairs, &["logid", "log_id"]).is_some()
 }
 
-/// Map the Fortinet extras (the table above). Returns no time of its own:
-/// the generic `date` + `time` + `tz` reading is used.
-pub(crate) fn refine(ev: &mut Event, pairs: &[(String, String)], _ingest: DateTime<Utc>) -> Option<Stamp> {
-    static UI: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^([\w-]+)\(([^)]+)\)$").expect("valid regex"));
+/// Map the Fortinet extras (the table above). Returns `eventtime` (epoch
+/// seconds to nanoseconds, UTC) when there is one; else the generic
+/// `date` + `time` + `tz` reading is used.
+pub(crate) fn refine(ev: &mut Event, pairs: &[(String, String)], ingest: DateTime<Utc>) -> Option<Stamp> {
+    static UI: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^([\w-]+)\(([^)]+)\)$").expect("valid regex"));
     ev.set("observer.vendor", json!("Fortinet"));
     let serial = get(pairs, &["devid", "device_id"]);
     match serial.map(|s| s.get(..2).unwrap_or("").to_ascii_uppercase()) {
@@ -88,7 +91,7 @@ pub(crate) fn refine(ev: &mut Event, pairs: &[(String, String)], _ingest: DateTi
             set_u64(ev, path, v);
         }
     }
-    None
+    get(pairs, &["eventtime"]).and_then(|t| fieldmap::parse_time(t, ingest))
 }
 
 #[cfg(test)]
@@ -116,7 +119,10 @@ mod tests {
             ("network.protocol", json!("ssh")),
             ("event.action", json!("login")),
             ("event.outcome", json!("failure")),
-            ("message", json!("Administrator mallory login failed from ssh(198.51.100.23)")),
+            (
+                "message",
+                json!("Administrator mallory login failed from ssh(198.51.100.23)"),
+            ),
         ] {
             assert_eq!(ev.get(path), Some(&want), "{path}");
         }

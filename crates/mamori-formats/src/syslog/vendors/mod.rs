@@ -4,6 +4,7 @@
 //! | module          | recognised by                                              |
 //! |-----------------|------------------------------------------------------------|
 //! | [`asa`]         | a message starting `%ASA-n-nnnnnn:` (also `%FTD-`, `%PIX-`, `%FWSM-`) |
+//! | [`ios`]         | a message `%FAC-n-MNEMONIC:` (after an optional IOS prefix ending in `:`) |
 //! | [`paloalto`]    | PAN-OS CSV: `…,yyyy/mm/dd hh:mm:ss,serial,TYPE,…`             |
 //! | [`checkpoint`]  | Check Point `[key:"value"; …]` messages                    |
 //! | [`sshd`]        | app name `sshd`                                            |
@@ -12,6 +13,7 @@
 pub mod asa;
 pub mod checkpoint;
 pub mod fortigate;
+pub mod ios;
 pub mod paloalto;
 pub mod sshd;
 

@@ -14,7 +14,7 @@
 //! | 4 subtype                 | `panos.subtype` |
 //! | 6 generated time          | `@timestamp` (no zone: read as UTC) |
 //! | TRAFFIC/THREAT 7, 8       | `source.ip`, `destination.ip` |
-//! | 9, 10 NAT addresses       | `source.nat.ip`, `destination.nat.ip` |
+//! | 9, 10 NAT addresses       | `source.nat.ip`, `destination.nat.ip` (not for `0.0.0.0`) |
 //! | 11 rule                   | `rule.name` |
 //! | 12, 13 users              | `source.user.name` (and `user.name`), `destination.user.name` |
 //! | 14 application            | `network.application` |
@@ -23,7 +23,7 @@
 //! | 18, 19 interfaces         | `observer.ingress.interface.name`, `observer.egress.interface.name` |
 //! | 22 session id             | `panos.session_id` |
 //! | 24, 25 ports              | `source.port`, `destination.port` |
-//! | 26, 27 NAT ports          | `source.nat.port`, `destination.nat.port` |
+//! | 26, 27 NAT ports          | `source.nat.port`, `destination.nat.port` (only with the NAT address) |
 //! | 29 protocol               | `network.transport` |
 //! | 30 action                 | `event.action` |
 //! | TRAFFIC 31, 32, 33, 34    | `network.bytes`, `source.bytes`, `destination.bytes`, `network.packets` |
@@ -128,22 +128,14 @@ pub(crate) fn map(ev: &mut Event, msg: &str, ingest: DateTime<Utc>) -> Option<Op
 
 fn network(ev: &mut Event, f: &[String]) {
     let col = |i: usize| f.get(i).map(String::as_str).unwrap_or("");
-    for (i, path) in [
-        (7, "source.ip"),
-        (8, "destination.ip"),
-        (9, "source.nat.ip"),
-        (10, "destination.nat.ip"),
-    ] {
+    for (i, path) in [(7, "source.ip"), (8, "destination.ip")] {
         set_ip(ev, path, col(i));
     }
-    for (i, path) in [
-        (24, "source.port"),
-        (25, "destination.port"),
-        (26, "source.nat.port"),
-        (27, "destination.nat.port"),
-    ] {
+    for (i, path) in [(24, "source.port"), (25, "destination.port")] {
         set_port(ev, path, col(i));
     }
+    fieldmap::set_nat(ev, "source", Some(col(9)), Some(col(26)));
+    fieldmap::set_nat(ev, "destination", Some(col(10)), Some(col(27)));
     for (i, path) in [
         (11, "rule.name"),
         (12, "source.user.name"),
@@ -173,7 +165,10 @@ mod tests {
 
     #[test]
     fn csv() {
-        assert_eq!(split_csv(r#"a,"b,c","d ""q""",,e"#), vec!["a", "b,c", "d \"q\"", "", "e"]);
+        assert_eq!(
+            split_csv(r#"a,"b,c","d ""q""",,e"#),
+            vec!["a", "b,c", "d \"q\"", "", "e"]
+        );
     }
 
     #[test]

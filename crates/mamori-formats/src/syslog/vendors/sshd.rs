@@ -23,9 +23,8 @@ static LOGIN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(Accepted|Failed) (\S+) for (?:(invalid user) )?(\S+) from (\S+)(?: port (\d+))?")
         .expect("valid regex")
 });
-static INVALID: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\bInvalid user (\S*) from (\S+)(?: port (\d+))?").expect("valid regex")
-});
+static INVALID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bInvalid user (\S*) from (\S+)(?: port (\d+))?").expect("valid regex"));
 static FROM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b(?:from|by) (\S+) port (\d+)").expect("valid regex"));
 
@@ -59,7 +58,10 @@ pub(crate) fn map(ev: &mut Event, msg: &str) -> bool {
 fn login(ev: &mut Event, what: &str, success: bool) {
     ev.set("event.action", json!("ssh_login"));
     ev.set("event.category", json!(["authentication"]));
-    ev.set("event.outcome", json!(if success { "success" } else { "failure" }));
+    ev.set(
+        "event.outcome",
+        json!(if success { "success" } else { "failure" }),
+    );
     ev.set("system.auth.ssh.event", json!(what));
 }
 
@@ -92,7 +94,10 @@ mod tests {
         assert_eq!(ev.get("source.port"), Some(&json!(40022)));
         assert_eq!(ev.get_str("system.auth.ssh.method"), Some("password"));
         let ev = mapped("Accepted publickey for deploy from 2001:db8::5 port 5555 ssh2: ED25519 SHA256:abc");
-        assert_eq!((ev.outcome(), ev.user_name(), ev.source_ip()), (Some("success"), Some("deploy"), Some("2001:db8::5")));
+        assert_eq!(
+            (ev.outcome(), ev.user_name(), ev.source_ip()),
+            (Some("success"), Some("deploy"), Some("2001:db8::5"))
+        );
         let ev = mapped("Accepted password for root from 10.0.0.1");
         assert_eq!(ev.get("source.port"), None);
         assert_eq!(ev.outcome(), Some("success"));
