@@ -4,9 +4,9 @@
 //! # Input
 //! An EVTX file (recognised by `ElfFile\0` at byte 0), plain or gzipped. It
 //! is read whole into memory (at most [`MAX_INPUT`] bytes) and its chunks
-//! are parsed on all cores by the [`evtx`](::evtx) crate, each record
-//! rendered as JSON (attributes under `#attributes`); records come out in
-//! the file's order. The reading runs on a thread of its own, so items are
+//! are parsed on all cores by the `evtx` crate, each record rendered as
+//! JSON (attributes under `#attributes`); records come out in the log's
+//! order (oldest chunk first). The reading runs on a thread of its own, so items are
 //! handed over while the rest of the file is still being parsed.
 //!
 //! - A record the crate cannot read or render is a bad record naming its
