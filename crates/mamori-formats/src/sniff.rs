@@ -10,13 +10,21 @@
 //! | object with `eventVersion`, `eventSource`, `eventName` (one line or pretty-printed) | [`Format::CloudTrail`] |
 //! | object with `"detail-type": "… via CloudTrail"` (EventBridge)       | [`Format::CloudTrail`] |
 //! | array whose first element is a CloudTrail record                    | [`Format::CloudTrail`] |
+//! | `ElfFile\0` magic                                                   | [`Format::Evtx`] |
+//! | GuardDuty finding (`type`, `severity`, `service`; EventBridge `GuardDuty Finding`) | [`Format::GuardDuty`] |
+//! | ASFF finding (`SchemaVersion`, `ProductArn`; `Findings` list; EventBridge `Security Hub Findings`) | [`Format::SecurityHub`] |
+//! | VPC Flow Logs header (`version account-id …`) or a v2 record with `eni-` | [`Format::VpcFlow`] |
 //! | object with `event_type` and `timestamp`                            | [`Format::Suricata`] |
 //! | `#separator` line; object with `_path`, or `@stream` and `@proc`, or `ts`, `uid` and `id.orig_h` | [`Format::Zeek`] |
 //! | ALB (`https 2024-…Z app/…`) or Classic ELB line                      | [`Format::Alb`] |
 //! | W3C `#` directives whose `#Fields:` has `x-edge-location`/`x-edge-request-id` | [`Format::CloudFront`] |
 //! | other W3C extended log (`#Software:`, `#Version:`, `#Fields:` …)     | [`Format::Iis`] |
 //! | Apache/nginx common or combined line                                | [`Format::WebAccess`] |
+//! | a line starting with `CEF:`                                         | [`Format::Cef`] |
+//! | a line starting with `LEEF:`                                        | [`Format::Leef`] |
+//! | syslog: `<PRI>`, or an RFC 3164 time (`Mmm dd hh:mm:ss`) first       | [`Format::Syslog`] |
 //! | CSV header of ≥ 3 identifier-like names, then a record as wide      | [`Format::Csv`] |
+//! | lines of ≥ 3 `key=value` pairs                                      | [`Format::Kv`] |
 //! | any other object on the first line                                  | [`Format::Ndjson`] |
 
 use serde_json::Value;
