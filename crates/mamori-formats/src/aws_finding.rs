@@ -19,7 +19,6 @@
 use std::collections::VecDeque;
 use std::io::BufRead;
 use std::net::IpAddr;
-use std::ops::Range;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use mamori_model::Event;
@@ -27,17 +26,18 @@ use mamori_model::event::format_ts;
 use serde_json::{Map, Value, json};
 
 use crate::cloudtrail::TIMESTAMP_MISSING;
-use crate::json;
-use crate::lines::{LineReader, ReadFailure};
-use crate::record::{BadRecord, Diagnostic, Item, Location, ParseContext};
-use crate::scan::{LineIndex, Members, ScanError, skip_ws, value_end};
+use crate::json_array::{Layout, Piece, Pieces, invalid_json};
+use crate::record::{BadRecord, Item, Location, ParseContext};
+use crate::scan::skip_ws;
 use crate::time;
 
-/// The largest document (or line) read into memory: 1 GiB.
-const MAX_DOCUMENT: u64 = 1 << 30;
-
-/// The keys of an object holding an array of findings.
-const CONTAINER_KEYS: [&[u8]; 2] = [b"Findings", b"findings"];
+/// A document of findings: an object with a `Findings` or `findings` array.
+const LAYOUT: Layout = Layout {
+    element: "finding",
+    array: "findings",
+    keys: &[b"Findings", b"findings"],
+    strict: false,
+};
 
 /// Maps one top-level value (a finding, an envelope, an array element) and
 /// its text to events, or to the reasons they could not be made.
@@ -50,36 +50,17 @@ pub(crate) fn parse(
     map: MapFn,
 ) -> Box<dyn Iterator<Item = Item> + Send> {
     Box::new(Documents {
-        lines: LineReader::new(input, MAX_DOCUMENT as usize),
-        ctx: ctx.clone(),
+        pieces: Pieces::new(input, ctx, &LAYOUT),
         map,
-        mode: Mode::Start,
-        doc: Vec::new(),
-        pieces: VecDeque::new(),
         out: VecDeque::new(),
-        trailer: None,
     })
 }
 
-enum Mode {
-    Start,
-    Lines,
-    Document,
-    Done,
-}
-
 struct Documents {
-    lines: LineReader,
-    ctx: ParseContext,
+    pieces: Pieces,
     map: MapFn,
-    mode: Mode,
-    /// The document the pieces point into.
-    doc: Vec<u8>,
-    pieces: VecDeque<Piece>,
     /// Items made from a piece and not yet returned.
     out: VecDeque<Item>,
-    /// A read error, reported after everything read before it.
-    trailer: Option<Item>,
 }
 
 impl Iterator for Documents {
@@ -90,89 +71,20 @@ impl Iterator for Documents {
             if let Some(item) = self.out.pop_front() {
                 return Some(item);
             }
-            if let Some(piece) = self.pieces.pop_front() {
-                self.render(piece);
-                continue;
-            }
-            match self.mode {
-                Mode::Start => self.start(),
-                Mode::Lines => self.next_line(),
-                Mode::Document => self.mode = Mode::Done,
-                Mode::Done => return self.trailer.take(),
-            }
+            let piece = self.pieces.next_piece()?;
+            self.render(piece);
         }
     }
 }
 
 impl Documents {
-    /// Read the first non-blank line and choose between line and document
-    /// mode: a line that starts with `{` and ends with `}` is taken as NDJSON.
-    fn start(&mut self) {
-        let line = loop {
-            match self.lines.next_line() {
-                None => return self.mode = Mode::Done,
-                Some(Err(failure)) => return self.fail(failure),
-                Some(Ok(line)) if line.is_blank() => continue,
-                Some(Ok(line)) => break line,
-            }
-        };
-        let content = line.content().trim_ascii();
-        if !line.too_long && content.starts_with(b"{") && content.ends_with(b"}") {
-            self.mode = Mode::Lines;
-            self.load(line.raw, line.number, line.offset, true);
-            return;
-        }
-        self.mode = Mode::Document;
-        let mut doc = line.raw;
-        let mut complete = match self.lines.read_rest(&mut doc, MAX_DOCUMENT) {
-            Ok(()) => true,
-            Err(failure) => {
-                self.fail(failure);
-                false
-            }
-        };
-        if complete && doc.len() as u64 >= MAX_DOCUMENT {
-            complete = false;
-            let location = self.ctx.location(Some(line.number), None, Some(line.offset));
-            let reason = format!("document larger than {MAX_DOCUMENT} bytes; only its start was read");
-            self.trailer = Some(Item::Bad(BadRecord::new(location, reason, &[])));
-        }
-        self.mode = Mode::Document;
-        self.load(doc, line.number, line.offset, complete);
-    }
-
-    fn next_line(&mut self) {
-        match self.lines.next_line() {
-            None => self.mode = Mode::Done,
-            Some(Err(failure)) => self.fail(failure),
-            Some(Ok(line)) if line.is_blank() => {}
-            Some(Ok(line)) if line.too_long => {
-                let location = self.ctx.location(Some(line.number), Some(1), Some(line.offset));
-                let reason = format!("line longer than {MAX_DOCUMENT} bytes");
-                self.out
-                    .push_back(Item::Bad(BadRecord::new(location, reason, &line.raw)));
-            }
-            Some(Ok(line)) => self.load(line.raw, line.number, line.offset, true),
-        }
-    }
-
-    fn load(&mut self, doc: Vec<u8>, line: u64, offset: u64, complete: bool) {
-        self.pieces = split(&doc, line, offset, complete, &self.ctx).into();
-        self.doc = doc;
-    }
-
-    fn fail(&mut self, failure: ReadFailure) {
-        self.trailer = Some(failure.into_item(&self.ctx));
-        self.mode = Mode::Done;
-    }
-
     /// A piece as items, into `out`.
     fn render(&mut self, piece: Piece) {
         let (range, location) = match piece {
             Piece::Item(item) => return self.out.push_back(item),
-            Piece::Value { range, location } => (range, location),
+            Piece::Element { range, location } | Piece::Object { range, location } => (range, location),
         };
-        let bytes = self.doc.get(range).unwrap_or_default();
+        let bytes = self.pieces.doc().get(range).unwrap_or_default();
         let bad = |location: Location, reason: String| Item::Bad(BadRecord::new(location, reason, bytes));
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text,
@@ -181,18 +93,11 @@ impl Documents {
         let value: Value = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(e) => {
-                let at = json::position(&e, location.line.unwrap_or(1), location.column.unwrap_or(1));
-                let reason = match at {
-                    Some((line, column)) => format!(
-                        "invalid JSON: {} at line {line} column {column}",
-                        json::message(&e)
-                    ),
-                    None => format!("invalid JSON: {}", json::message(&e)),
-                };
+                let reason = invalid_json(&e, &location);
                 return self.out.push_back(bad(location, reason));
             }
         };
-        let results = (self.map)(&value, text, &self.ctx);
+        let results = (self.map)(&value, text, self.pieces.ctx());
         for result in results {
             let item = match result {
                 Ok(ev) => Item::Event(Box::new(ev)),
@@ -200,236 +105,6 @@ impl Documents {
             };
             self.out.push_back(item);
         }
-    }
-}
-
-/// A part of a document, in input order.
-enum Piece {
-    /// A top-level value or an element of a findings array.
-    Value { range: Range<usize>, location: Location },
-    /// A structural problem, already reported.
-    Item(Item),
-}
-
-/// Split `doc` (whose first byte is at the start of line `line`, byte
-/// `offset` of the input) into pieces. `complete` is false when reading
-/// stopped early on an error: a cut-off end is then not reported again.
-fn split(doc: &[u8], line: u64, offset: u64, complete: bool, ctx: &ParseContext) -> Vec<Piece> {
-    let mut s = Splitter {
-        doc,
-        index: LineIndex::new(doc, line, offset),
-        complete,
-        ctx,
-        out: Vec::new(),
-    };
-    s.top_level();
-    s.out
-}
-
-struct Splitter<'a> {
-    doc: &'a [u8],
-    index: LineIndex<'a>,
-    complete: bool,
-    ctx: &'a ParseContext,
-    out: Vec<Piece>,
-}
-
-impl Splitter<'_> {
-    fn top_level(&mut self) {
-        let mut i = 0;
-        loop {
-            i = skip_ws(self.doc, i);
-            let next = match self.doc.get(i) {
-                None => return,
-                Some(b'{') => self.object(i),
-                Some(b'[') => self.array(i),
-                Some(_) => {
-                    let reason = format!("expected a JSON object or array, found {}", describe(self.doc, i));
-                    self.bad(i, reason, i..line_end(self.doc, i));
-                    None
-                }
-            };
-            match next {
-                Some(end) => i = end,
-                None => return,
-            }
-        }
-    }
-
-    /// The object at `start`: its findings array's elements, or itself.
-    /// Returns its end, or `None` when nothing after it can be trusted.
-    fn object(&mut self, start: usize) -> Option<usize> {
-        let mut members = Members::new(self.doc, start);
-        let mut found = false;
-        loop {
-            match members.next_member() {
-                Ok(Some((key, value)))
-                    if !found && CONTAINER_KEYS.contains(&key) && self.doc.get(value) == Some(&b'[') =>
-                {
-                    found = true;
-                    members.value_ended(self.array(value)?);
-                }
-                Ok(Some((_, value))) => {
-                    if let Err(e) = members.skip_value(value) {
-                        return self.object_broken(start, found, e);
-                    }
-                }
-                Ok(None) if found => return Some(members.end()),
-                Ok(None) => {
-                    let end = members.end();
-                    let location = self.location(start);
-                    self.out.push(Piece::Value {
-                        range: start..end,
-                        location,
-                    });
-                    return Some(end);
-                }
-                Err(e) => return self.object_broken(start, found, e),
-            }
-        }
-    }
-
-    fn object_broken(&mut self, start: usize, found: bool, e: ScanError) -> Option<usize> {
-        match (e, found) {
-            (ScanError::Eof, _) => {
-                if self.complete {
-                    let (line, col, _) = self.index.at(start);
-                    let (at, rest) = if found {
-                        (self.doc.len(), " after its findings array")
-                    } else {
-                        (start, "")
-                    };
-                    let reason = format!(
-                        "truncated: the object opened at line {line} column {col} is not closed{rest}"
-                    );
-                    self.bad(at, reason, at..self.doc.len());
-                }
-                None
-            }
-            (ScanError::Unexpected(at), true) => {
-                let reason = format!(
-                    "after the findings array: expected `,` or `}}`, found {}",
-                    describe(self.doc, at)
-                );
-                self.bad(at, reason, at..line_end(self.doc, at));
-                None
-            }
-            (ScanError::Unexpected(_), false) => match value_end(self.doc, start) {
-                // Malformed but delimited: the JSON parser says what is wrong.
-                Ok(end) => {
-                    let location = self.location(start);
-                    self.out.push(Piece::Value {
-                        range: start..end,
-                        location,
-                    });
-                    Some(end)
-                }
-                Err(e) => self.object_broken(start, false, e),
-            },
-        }
-    }
-
-    /// The elements of the array at `open`; returns its end, or `None` when
-    /// nothing after it can be trusted.
-    fn array(&mut self, open: usize) -> Option<usize> {
-        let mut i = skip_ws(self.doc, open + 1);
-        if self.doc.get(i) == Some(&b']') {
-            return Some(i + 1);
-        }
-        loop {
-            let end = match value_end(self.doc, i) {
-                Ok(end) => end,
-                Err(ScanError::Eof) => {
-                    if self.complete {
-                        let (line, col, _) = self.index.at(open);
-                        let reason = format!(
-                            "truncated: this finding is cut off (the array opened at line {line} column {col} is not closed)"
-                        );
-                        self.bad(i, reason, i..self.doc.len());
-                    }
-                    return None;
-                }
-                Err(ScanError::Unexpected(at)) => {
-                    let reason = format!("expected a finding, found {}", describe(self.doc, at));
-                    self.bad(at, reason, at..line_end(self.doc, at));
-                    return None;
-                }
-            };
-            let location = self.location(i);
-            self.out.push(Piece::Value {
-                range: i..end,
-                location,
-            });
-            i = skip_ws(self.doc, end);
-            match self.doc.get(i) {
-                Some(b',') => {
-                    i = skip_ws(self.doc, i + 1);
-                    if self.doc.get(i) == Some(&b']') {
-                        self.warn(i, "trailing `,` before `]` ignored".into());
-                        return Some(i + 1);
-                    }
-                }
-                Some(b']') => return Some(i + 1),
-                Some(b'{' | b'[') => {
-                    let (line, _, _) = self.index.at(i);
-                    let (prev, _, _) = self.index.at(end.saturating_sub(1));
-                    let message = format!(
-                        "missing `,` between the finding ending on line {prev} and the finding starting on line {line}; both kept"
-                    );
-                    self.warn(i, message);
-                }
-                None => {
-                    if self.complete {
-                        let (line, col, _) = self.index.at(open);
-                        let reason =
-                            format!("truncated: the array opened at line {line} column {col} is not closed");
-                        self.bad(i, reason, i..line_end(self.doc, i));
-                    }
-                    return None;
-                }
-                Some(_) => {
-                    let reason = format!(
-                        "expected `,` or `]` after a finding, found {}",
-                        describe(self.doc, i)
-                    );
-                    self.bad(i, reason, i..line_end(self.doc, i));
-                    return None;
-                }
-            }
-        }
-    }
-
-    fn location(&mut self, i: usize) -> Location {
-        let (line, col, off) = self.index.at(i);
-        self.ctx.location(Some(line), Some(col), Some(off))
-    }
-
-    fn bad(&mut self, at: usize, reason: String, raw: Range<usize>) {
-        let location = self.location(at);
-        let raw = self.doc.get(raw).unwrap_or_default();
-        self.out
-            .push(Piece::Item(Item::Bad(BadRecord::new(location, reason, raw))));
-    }
-
-    fn warn(&mut self, at: usize, message: String) {
-        let location = self.location(at);
-        self.out
-            .push(Piece::Item(Item::Warning(Diagnostic { location, message })));
-    }
-}
-
-/// The end of the line holding index `from`.
-fn line_end(doc: &[u8], from: usize) -> usize {
-    let rest = doc.get(from..).unwrap_or_default();
-    from + rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())
-}
-
-/// `` `x` `` for the byte at `i`, or "the end of the input".
-fn describe(doc: &[u8], i: usize) -> String {
-    match doc.get(i) {
-        None => "the end of the input".into(),
-        Some(&c) if c.is_ascii_graphic() => format!("`{}`", c as char),
-        Some(&c) => format!("byte 0x{c:02x}"),
     }
 }
 

@@ -39,6 +39,7 @@ mod error;
 mod fieldmap;
 mod format;
 mod json;
+mod json_array;
 mod linefmt;
 mod lines;
 mod netlog;

@@ -53,37 +53,30 @@
 //! Other top-level keys (such as Datadog's `http`, `network`, `evt`) are
 //! not mapped; they stay searchable in `event.original`.
 
-mod document;
 mod map;
 
-use std::collections::VecDeque;
 use std::io::BufRead;
 
 use serde_json::Value;
 
-use crate::json;
-use crate::lines::{LineReader, ReadFailure};
+use crate::json_array::{Layout, Piece, Pieces, invalid_json};
 use crate::record::{BadRecord, Item, Location, ParseContext};
 use crate::scan::skip_ws;
 use crate::sniff;
 
 pub use map::{TIMESTAMP_MISSING, map_record};
 
-use document::Piece;
-
-/// The largest document (or line) read into memory: 1 GiB.
-const MAX_DOCUMENT: u64 = 1 << 30;
+/// A `Records` document.
+const LAYOUT: Layout = Layout {
+    element: "record",
+    array: "Records",
+    keys: &[b"Records"],
+    strict: true,
+};
 
 /// Parse a CloudTrail input of any of the shapes above, lazily.
 pub fn parse(input: Box<dyn BufRead + Send>, ctx: &ParseContext) -> Box<dyn Iterator<Item = Item> + Send> {
-    Box::new(Records {
-        lines: LineReader::new(input, MAX_DOCUMENT as usize),
-        ctx: ctx.clone(),
-        mode: Mode::Start,
-        doc: Vec::new(),
-        pieces: VecDeque::new(),
-        trailer: None,
-    })
+    Box::new(Records(Pieces::new(input, ctx, &LAYOUT)))
 }
 
 /// True when an input starting with `head` is CloudTrail: a `Records`
@@ -120,121 +113,30 @@ pub fn is_record(obj: &serde_json::Map<String, Value>) -> bool {
     RECORD_KEYS.iter().all(|k| obj.contains_key(*k))
 }
 
-enum Mode {
-    /// Nothing read yet.
-    Start,
-    /// One document per line.
-    Lines,
-    /// The whole input is one document (pretty-printed, or not line-shaped).
-    Document,
-    /// All read.
-    Done,
-}
-
-struct Records {
-    lines: LineReader,
-    ctx: ParseContext,
-    mode: Mode,
-    /// The document the pieces point into.
-    doc: Vec<u8>,
-    pieces: VecDeque<Piece>,
-    /// A read error, reported after the pieces read before it.
-    trailer: Option<Item>,
-}
+/// The events of a CloudTrail input.
+struct Records(Pieces);
 
 impl Iterator for Records {
     type Item = Item;
 
     fn next(&mut self) -> Option<Item> {
         loop {
-            if let Some(piece) = self.pieces.pop_front() {
-                match render(&self.doc, piece, &self.ctx) {
-                    Some(item) => return Some(item),
-                    None => continue,
-                }
-            }
-            match self.mode {
-                Mode::Start => self.start(),
-                Mode::Lines => self.next_line(),
-                Mode::Document => self.mode = Mode::Done,
-                Mode::Done => return self.trailer.take(),
+            let piece = self.0.next_piece()?;
+            if let Some(item) = render(self.0.doc(), piece, self.0.ctx()) {
+                return Some(item);
             }
         }
-    }
-}
-
-impl Records {
-    /// Read the first non-blank line and choose between line and document mode:
-    /// a line that starts with `{` and ends with `}` is taken as NDJSON.
-    fn start(&mut self) {
-        let line = loop {
-            match self.lines.next_line() {
-                None => return self.mode = Mode::Done,
-                Some(Err(failure)) => return self.fail(failure),
-                Some(Ok(line)) if line.is_blank() => continue,
-                Some(Ok(line)) => break line,
-            }
-        };
-        let content = line.content().trim_ascii();
-        if !line.too_long && content.starts_with(b"{") && content.ends_with(b"}") {
-            self.mode = Mode::Lines;
-            self.load(line.raw, line.number, line.offset, true);
-            return;
-        }
-        self.mode = Mode::Document;
-        let mut doc = line.raw;
-        let mut complete = match self.lines.read_rest(&mut doc, MAX_DOCUMENT) {
-            Ok(()) => true,
-            Err(failure) => {
-                self.fail(failure);
-                false
-            }
-        };
-        if complete && doc.len() as u64 >= MAX_DOCUMENT {
-            complete = false;
-            let location = self.ctx.location(Some(line.number), None, Some(line.offset));
-            let reason = format!("document larger than {MAX_DOCUMENT} bytes; only its start was read");
-            self.trailer = Some(Item::Bad(BadRecord::new(location, reason, &[])));
-        }
-        self.mode = Mode::Document;
-        self.load(doc, line.number, line.offset, complete);
-    }
-
-    fn next_line(&mut self) {
-        match self.lines.next_line() {
-            None => self.mode = Mode::Done,
-            Some(Err(failure)) => self.fail(failure),
-            Some(Ok(line)) if line.is_blank() => {}
-            Some(Ok(line)) if line.too_long => {
-                let location = self.ctx.location(Some(line.number), Some(1), Some(line.offset));
-                let reason = format!("line longer than {MAX_DOCUMENT} bytes");
-                self.pieces.push_back(Piece::Item(Item::Bad(BadRecord::new(
-                    location, reason, &line.raw,
-                ))));
-            }
-            Some(Ok(line)) => self.load(line.raw, line.number, line.offset, true),
-        }
-    }
-
-    fn load(&mut self, doc: Vec<u8>, line: u64, offset: u64, complete: bool) {
-        self.pieces = document::split(&doc, line, offset, complete, &self.ctx).into();
-        self.doc = doc;
-    }
-
-    fn fail(&mut self, failure: ReadFailure) {
-        self.trailer = Some(failure.into_item(&self.ctx));
-        self.mode = Mode::Done;
     }
 }
 
 /// A piece as an item; `None` for what is skipped (digests).
 fn render(doc: &[u8], piece: Piece, ctx: &ParseContext) -> Option<Item> {
-    let (start, end, location, element) = match piece {
+    let (range, location, element) = match piece {
         Piece::Item(item) => return Some(item),
-        Piece::Record { start, end, location } => (start, end, location, true),
-        Piece::Object { start, end, location } => (start, end, location, false),
+        Piece::Element { range, location } => (range, location, true),
+        Piece::Object { range, location } => (range, location, false),
     };
-    let bytes = doc.get(start..end).unwrap_or_default();
+    let bytes = doc.get(range).unwrap_or_default();
     let bad = |location: Location, reason: String| Some(Item::Bad(BadRecord::new(location, reason, bytes)));
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
@@ -243,14 +145,7 @@ fn render(doc: &[u8], piece: Piece, ctx: &ParseContext) -> Option<Item> {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            let at = json::position(&e, location.line.unwrap_or(1), location.column.unwrap_or(1));
-            let reason = match at {
-                Some((line, column)) => format!(
-                    "invalid JSON: {} at line {line} column {column}",
-                    json::message(&e)
-                ),
-                None => format!("invalid JSON: {}", json::message(&e)),
-            };
+            let reason = invalid_json(&e, &location);
             return bad(location, reason);
         }
     };
