@@ -112,6 +112,7 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE audit (
         id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, origin TEXT NOT NULL,
         action TEXT NOT NULL, object TEXT NOT NULL, before TEXT, after TEXT);",
+    "ALTER TABLE tenants ADD COLUMN retention_days INTEGER;",
 ];
 
 /// The state database.
@@ -208,6 +209,60 @@ impl StateDb {
                 json!({"name": tenant}),
             )?;
         }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Set how many days of events a tenant keeps (`None`: forever).
+    pub fn set_retention(
+        &mut self,
+        actor: &Actor,
+        tenant: &str,
+        days: Option<u32>,
+    ) -> Result<(), StateError> {
+        self.ensure_tenant(actor, tenant)?;
+        let before = self.retention(tenant)?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE tenants SET retention_days = ?1 WHERE name = ?2",
+            params![days, tenant],
+        )?;
+        Self::audit(
+            &tx,
+            actor,
+            "tenant.retention",
+            tenant,
+            json!({ "retention_days": before }),
+            json!({ "retention_days": days }),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Days of events a tenant keeps (`None`: forever).
+    pub fn retention(&self, tenant: &str) -> Result<Option<u32>, StateError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT retention_days FROM tenants WHERE name = ?1",
+                params![tenant],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// Record something done (not a configuration change) in the audit log,
+    /// such as partitions deleted by retention.
+    pub fn record(
+        &mut self,
+        actor: &Actor,
+        action: &str,
+        object: &str,
+        details: Value,
+    ) -> Result<(), StateError> {
+        let tx = self.conn.transaction()?;
+        Self::audit(&tx, actor, action, object, Value::Null, details)?;
         tx.commit()?;
         Ok(())
     }
@@ -595,6 +650,19 @@ mod tests {
                 .to_string()
                 .contains("column")
         );
+    }
+
+    #[test]
+    fn retention_is_configured_and_audited() {
+        let mut db = StateDb::in_memory().unwrap();
+        assert_eq!(db.retention("acme").unwrap(), None);
+        db.set_retention(&actor(), "acme", Some(90)).unwrap();
+        assert_eq!(db.retention("acme").unwrap(), Some(90));
+        db.set_retention(&actor(), "acme", None).unwrap();
+        assert_eq!(db.retention("acme").unwrap(), None);
+        let log = db.audit_log(Some("acme"), 5).unwrap();
+        assert_eq!(log[0].action, "tenant.retention");
+        assert_eq!(log[0].before["retention_days"], json!(90));
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod store;
 
 pub use aggregate::{AggregateRequest, AggregateResponse, Aggregation, AggregationResult};
 pub use facets::{FacetRequest, Facets, FieldFacet};
-pub use local::LocalStore;
+pub use local::{LocalStore, TenantStats};
 pub use store::{
     CommitReport, EventStore, Order, SearchHit, SearchRequest, SearchResult, StoreError, validate_tenant,
 };

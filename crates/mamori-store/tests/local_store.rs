@@ -470,3 +470,65 @@ mod random_filters {
         }
     }
 }
+
+#[test]
+fn stats_and_retention_by_whole_partitions() {
+    let (_d, store, events) = store_with_corpus();
+    let stats = store.stats().unwrap();
+    let acme = stats.iter().find(|s| s.tenant == "acme").unwrap();
+    assert_eq!(acme.events, 600);
+    assert!(acme.partitions >= 3 && acme.bytes > 0);
+    let cutoff: DateTime<Utc> = "2024-05-03T00:00:00Z".parse().unwrap();
+    let deleted = store.delete_before("acme", cutoff).unwrap();
+    assert_eq!(deleted.first().map(|d| d.to_string()), Some("2024-05-01".into()));
+    assert!(deleted.iter().all(|d| *d < cutoff.date_naive()));
+    let kept = events
+        .iter()
+        .filter(|e| e.tenant() == "acme" && e.timestamp() >= cutoff)
+        .count() as u64;
+    assert_eq!(
+        store.count(&["acme".into()], &Filter::All, &all_range()).unwrap(),
+        kept
+    );
+    // Other tenants are untouched, and new events for a deleted day can still be stored.
+    assert_eq!(
+        store
+            .count(&["globex".into()], &Filter::All, &all_range())
+            .unwrap(),
+        50
+    );
+    store.append(vec![events[0].clone()]).unwrap();
+    assert_eq!(store.commit().unwrap().added, 1);
+}
+
+#[test]
+fn ingest_and_search_run_concurrently_and_commits_are_visible() {
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(LocalStore::open(dir.path()).unwrap());
+    let events = corpus();
+    let (tx, rx) = std::sync::mpsc::channel::<u64>();
+    let writer = {
+        let store = store.clone();
+        let events = events.clone();
+        std::thread::spawn(move || {
+            let mut committed = 0;
+            for chunk in events.chunks(50) {
+                store.append(chunk.to_vec()).unwrap();
+                committed += store.commit().unwrap().added;
+                tx.send(committed).unwrap();
+            }
+        })
+    };
+    let tenants = vec!["acme".to_string(), "globex".to_string()];
+    let mut seen = 0;
+    for committed in rx {
+        // Everything acknowledged by commit is searchable at once.
+        let n = store.count(&tenants, &Filter::All, &all_range()).unwrap();
+        assert!(n >= committed, "{n} visible after {committed} committed");
+        seen = committed;
+    }
+    writer.join().unwrap();
+    assert_eq!(seen, 650);
+    assert_eq!(store.count(&tenants, &Filter::All, &all_range()).unwrap(), 650);
+}

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod export;
 pub mod ingest;
 pub mod search;
+pub mod store_cmd;
 
 use std::path::{Path, PathBuf};
 

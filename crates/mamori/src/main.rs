@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use mamori::{config_cmd, demo, ingest, search};
+use mamori::{config_cmd, demo, ingest, search, store_cmd};
 
 /// Mamori (守り): collect, search and detect across your customers' logs.
 #[derive(Parser, Debug)]
@@ -31,6 +31,8 @@ enum Command {
     Saved(config_cmd::SavedArgs),
     /// Show the audit log of configuration changes.
     Audit(config_cmd::AuditArgs),
+    /// Store statistics and retention.
+    Store(store_cmd::StoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Context(a) => config_cmd::context(&cli.data_dir, &a),
         Command::Saved(a) => config_cmd::saved(&cli.data_dir, &a),
         Command::Audit(a) => config_cmd::audit(&cli.data_dir, &a),
+        Command::Store(a) => store_cmd::run(&cli.data_dir, &a),
     };
     match result {
         Ok(code) => code,

@@ -457,3 +457,39 @@ fn find_file(dir: &Path, ext: &str) -> Option<PathBuf> {
         .filter(|p| p.is_dir())
         .find_map(|p| find_file(p, ext))
 }
+
+#[test]
+fn store_stats_and_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ct.ndjson");
+    write_ndjson(&input, 100);
+    let data = dir.path().join("data");
+    assert!(
+        run(mamori(&data).args(["ingest", "--tenant", "acme"]).arg(&input))
+            .status
+            .success()
+    );
+    let out = run(mamori(&data).args(["store", "stats", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(v[0]["tenant"], "acme");
+    assert_eq!(v[0]["events"], 100);
+    assert_eq!(v[0]["partitions"], 28);
+    // All events are from 2024: a 30-day retention removes every partition.
+    assert!(
+        run(mamori(&data).args(["store", "retention", "acme", "30"]))
+            .status
+            .success()
+    );
+    let out = run(mamori(&data).args(["store", "apply-retention"]));
+    assert!(
+        text(&out.stdout).contains("deleted 28 day partitions"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(total(&data, "acme", ""), 0);
+    let audit = text(&run(mamori(&data).args(["audit", "--object", "acme"])).stdout);
+    assert!(
+        audit.contains("store.retention_applied") && audit.contains("tenant.retention"),
+        "{audit}"
+    );
+}

@@ -41,6 +41,25 @@ const PENDING_MAX_BYTES: usize = 64 * 1024 * 1024;
 /// Most events an aggregation checks one by one in memory.
 const MAX_IN_MEMORY_EVENTS: usize = 200_000;
 
+/// What a tenant holds in the store.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TenantStats {
+    /// Tenant.
+    pub tenant: String,
+    /// Events stored.
+    pub events: u64,
+    /// Day partitions.
+    pub partitions: u64,
+    /// Index segments over all partitions.
+    pub segments: u64,
+    /// Bytes on disk.
+    pub bytes: u64,
+    /// First day held.
+    pub oldest: Option<chrono::NaiveDate>,
+    /// Last day held.
+    pub newest: Option<chrono::NaiveDate>,
+}
+
 /// The embedded store under one folder.
 pub struct LocalStore {
     root: PathBuf,
@@ -255,6 +274,80 @@ impl LocalStore {
             w.add(&self.fields, ev)?;
         }
         Ok(())
+    }
+
+    /// Tenants that have partitions.
+    pub fn tenants(&self) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        let entries = std::fs::read_dir(&self.root)
+            .map_err(|e| StoreError::engine(format!("listing {}", self.root.display()), e))?;
+        for e in entries.flatten() {
+            if let Some(name) = e.file_name().to_str()
+                && e.path().is_dir()
+                && validate_tenant(name).is_ok()
+            {
+                out.push(name.to_string());
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Events, partitions and bytes on disk per tenant.
+    pub fn stats(&self) -> Result<Vec<TenantStats>, StoreError> {
+        let mut out = Vec::new();
+        for tenant in self.tenants()? {
+            let keys = partition::list(&self.root, &tenant, i64::MIN, i64::MAX)?;
+            let mut st = TenantStats {
+                tenant: tenant.clone(),
+                partitions: keys.len() as u64,
+                oldest: keys.first().map(|k| k.day),
+                newest: keys.last().map(|k| k.day),
+                ..TenantStats::default()
+            };
+            for key in &keys {
+                if let Some(p) = self.partition(key, false)? {
+                    p.reader
+                        .reload()
+                        .map_err(|e| StoreError::engine("reloading", e))?;
+                    let searcher = p.reader.searcher();
+                    st.events += searcher.num_docs();
+                    st.segments += searcher.segment_readers().len() as u64;
+                }
+                st.bytes += partition::dir_bytes(&key.dir(&self.root));
+            }
+            out.push(st);
+        }
+        Ok(out)
+    }
+
+    /// Delete `tenant`'s partitions whose whole day is before `cutoff`
+    /// (retention: whole folders go, nothing is rewritten). Returns the days deleted.
+    pub fn delete_before(
+        &self,
+        tenant: &str,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<chrono::NaiveDate>, StoreError> {
+        validate_tenant(tenant)?;
+        let keys = partition::list(&self.root, tenant, i64::MIN, cutoff.timestamp_micros())?;
+        let mut writers = lock(&self.writers);
+        let mut deleted = Vec::new();
+        for key in keys {
+            if key.span_micros().1 > cutoff.timestamp_micros() {
+                continue;
+            }
+            if let Some(pos) = writers.open.iter().position(|w| w.key == key) {
+                let w = writers.open.remove(pos);
+                writers.committed_early += w.close()?;
+            }
+            writers.pending.remove(&key);
+            lock(&self.open).remove(&key);
+            let dir = key.dir(&self.root);
+            std::fs::remove_dir_all(&dir)
+                .map_err(|e| StoreError::engine(format!("deleting {}", dir.display()), e))?;
+            deleted.push(key.day);
+        }
+        Ok(deleted)
     }
 
     /// The partitions of these tenants that overlap the range.

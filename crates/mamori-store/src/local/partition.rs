@@ -145,3 +145,20 @@ pub fn paths(searcher: &Searcher, fields: Field) -> Result<Vec<String>, StoreErr
     }
     Ok(out.into_iter().collect())
 }
+
+/// Bytes of the files under a folder.
+pub fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| {
+            let p = e.path();
+            if p.is_dir() {
+                dir_bytes(&p)
+            } else {
+                e.metadata().map(|m| m.len()).unwrap_or(0)
+            }
+        })
+        .sum()
+}
