@@ -1,6 +1,7 @@
-//! `mamori demo`: a small, deterministic two-tenant data set written in the
-//! sources' real wire formats (CloudTrail files in the S3 key layout, NDJSON),
-//! ingested through the normal pipeline.
+//! `mamori demo`: a small, deterministic three-tenant data set written in the
+//! sources' real wire formats (CloudTrail in the S3 key layout, GuardDuty
+//! findings, VPC Flow Logs, firewall syslog with CEF, Apache access logs,
+//! Windows events), ingested through the normal pipeline. See docs/tour.md.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,10 +24,10 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     /// Days of history, ending now.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 7)]
     pub days: u32,
     /// Background events per tenant per day.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 1500)]
     pub events_per_day: u32,
 }
 
@@ -41,7 +42,7 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         eprintln!("reusing demo logs in {}", input.display());
     }
     let store = LocalStore::open(crate::events_dir(data_dir))?;
-    for tenant in ["acme", "globex"] {
+    for tenant in ["acme", "globex", "initech"] {
         let s = crate::ingest::ingest_paths(
             &store,
             data_dir,
@@ -82,16 +83,13 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         db.set_context_list(&actor, tenant, name, &entries, Some(description))?;
     }
     let dd = data_dir.display();
-    println!("Demo data is ready in {dd}. Try:");
-    println!("  mamori --data-dir {dd} search --tenant acme --from -3d 'event.action:GetSecretValue'");
+    println!("Demo data is ready in {dd} (tenants acme, globex, initech). Try:");
+    println!("  mamori --data-dir {dd} search --tenant acme --from -7d 'event.kind:alert'");
     println!(
-        "  mamori --data-dir {dd} search --tenant acme --from -3d 'event.outcome:failure and not source.ip:10.0.0.0/8'"
+        "  mamori --data-dir {dd} search --tenant acme --from -7d --agg terms:source.ip 'not source.ip:@office'"
     );
-    println!(
-        "  mamori --data-dir {dd} search --tenant acme --from -3d 'user.name:svc-* and event.provider:s3.amazonaws.com'"
-    );
-    println!("  mamori --data-dir {dd} search --tenant globex --from -3d 'http.response.status_code >= 500'");
-    println!("  mamori --data-dir {dd} search --tenant globex --from -3d '\"union select\"'");
+    println!("  mamori --data-dir {dd} search --tenant globex --from -7d --facets 'source.ip:198.51.100.77'");
+    println!("Then investigate the incident step by step: docs/tour.md");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -118,7 +116,8 @@ const ACTIONS: &[(&str, &str)] = &[
     ("kms.amazonaws.com", "Decrypt"),
     ("signin.amazonaws.com", "ConsoleLogin"),
 ];
-const ATTACKER: &str = "198.51.100.77";
+/// The attacker's address in every tenant's incident.
+pub const ATTACKER: &str = "198.51.100.77";
 
 fn cloudtrail_record(
     rng: &mut Rng,
@@ -222,45 +221,7 @@ fn generate(dir: &Path, args: &DemoArgs, now: DateTime<Utc>) -> anyhow::Result<(
         ));
         write_gz(&path, &serde_json::to_vec(&json!({ "Records": records }))?)?;
     }
-    // globex: web access events as NDJSON in ECS names.
-    let mut lines = String::new();
-    let paths = ["/", "/login", "/api/orders", "/static/app.js", "/search?q=shoes"];
-    for _ in 0..total {
-        let t = start + Duration::seconds(rng.below((args.days as usize) * 86_400) as i64);
-        let status = *rng.pick(&[200, 200, 200, 200, 304, 404, 500, 502]);
-        let ev = json!({
-            "@timestamp": t.to_rfc3339_opts(SecondsFormat::Millis, true),
-            "event": {"dataset": "web.access", "action": "http_request", "outcome": if status < 400 { "success" } else { "failure" }},
-            "source": {"ip": format!("192.0.2.{}", rng.below(250) + 1)},
-            "url": {"original": rng.pick(&paths)},
-            "http": {"request": {"method": "GET"}, "response": {"status_code": status, "body": {"bytes": rng.below(50_000)}}},
-            "user_agent": {"original": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"}
-        });
-        lines.push_str(&ev.to_string());
-        lines.push('\n');
-    }
-    for (i, probe) in [
-        "/search?q=1' union select username,password from users--",
-        "/../../etc/passwd",
-    ]
-    .iter()
-    .enumerate()
-    {
-        let t = now - Duration::hours(3) + Duration::minutes(i as i64);
-        let ev = json!({
-            "@timestamp": t.to_rfc3339_opts(SecondsFormat::Millis, true),
-            "event": {"dataset": "web.access", "action": "http_request", "outcome": "success"},
-            "source": {"ip": ATTACKER}, "url": {"original": probe},
-            "http": {"request": {"method": "GET"}, "response": {"status_code": 200, "body": {"bytes": 48213}}},
-            "message": format!("GET {probe} HTTP/1.1"),
-            "user_agent": {"original": "sqlmap/1.7"}
-        });
-        lines.push_str(&ev.to_string());
-        lines.push('\n');
-    }
-    let path = dir.join("globex").join("web").join("access.ndjson");
-    std::fs::create_dir_all(path.parent().expect("has parent"))?;
-    std::fs::write(&path, lines).with_context(|| format!("writing {}", path.display()))?;
+    crate::demo_scenario::write_all(dir, &mut rng, start, now, total)?;
     Ok(())
 }
 
@@ -268,7 +229,7 @@ fn hour(t: DateTime<Utc>) -> DateTime<Utc> {
     t.with_minute(0).and_then(|t| t.with_second(0)).unwrap_or(t)
 }
 
-fn write_gz(path: &PathBuf, data: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_gz(path: &PathBuf, data: &[u8]) -> anyhow::Result<()> {
     std::fs::create_dir_all(path.parent().expect("has parent"))?;
     let file = std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
     let mut gz = GzEncoder::new(file, Compression::fast());

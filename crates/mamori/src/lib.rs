@@ -6,6 +6,7 @@ pub mod config_cmd;
 pub mod corpus;
 pub mod dead_letter;
 pub mod demo;
+mod demo_scenario;
 pub mod export;
 pub mod ingest;
 pub mod search;

@@ -1,0 +1,87 @@
+//! docs/tour.md stays true: every `mamori search` in it runs on freshly
+//! generated demo data and gives the answer written under it.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Split a command line: spaces separate words, single quotes group.
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            ' ' if !quoted => {
+                if any || !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                any = false;
+            }
+            c => cur.push(c),
+        }
+    }
+    if any || !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+#[test]
+fn every_tour_step_gives_the_documented_answer() {
+    let tour =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/tour.md")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("demo")
+        .output()
+        .unwrap();
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    let lines: Vec<&str> = tour.lines().collect();
+    let mut checked = 0;
+    for (i, line) in lines.iter().enumerate() {
+        if !line.starts_with("mamori search") {
+            continue;
+        }
+        let expect = lines[i + 1..]
+            .iter()
+            .find_map(|l| l.strip_prefix("Expect: "))
+            .unwrap_or_else(|| panic!("no Expect: after `{line}`"));
+        let args = words(line);
+        let out = Command::new(env!("CARGO_BIN_EXE_mamori"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(&args[1..])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "`{line}`: {stderr}");
+        if let Some(value) = expect.strip_prefix("shows ") {
+            assert!(stdout.contains(value), "`{line}` should show {value}:\n{stdout}");
+        } else {
+            let want: u64 = expect.trim_end_matches(" events").parse().unwrap();
+            let got: u64 = if stdout.contains("matching events") {
+                stdout.split_whitespace().next().unwrap().parse().unwrap()
+            } else {
+                let l = stderr.lines().find(|l| l.contains(" events (")).unwrap();
+                l.split(" of ")
+                    .nth(1)
+                    .and_then(|r| r.split(' ').next())
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            };
+            assert_eq!(got, want, "`{line}`\n{stdout}{stderr}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 12, "{checked} steps checked");
+}
