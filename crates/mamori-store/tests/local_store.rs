@@ -532,3 +532,19 @@ fn ingest_and_search_run_concurrently_and_commits_are_visible() {
     assert_eq!(seen, 650);
     assert_eq!(store.count(&tenants, &Filter::All, &all_range()).unwrap(), 650);
 }
+
+#[test]
+fn too_broad_searches_are_refused_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap().with_max_checked(100);
+    store.append(corpus()).unwrap();
+    store.commit().unwrap();
+    // A phrase is narrowed by its words and then checked event by event.
+    let f = filter::parse("\"request from\"").unwrap();
+    let err = store.count(&["acme".into()], &f, &all_range()).unwrap_err();
+    assert!(matches!(err, mamori_store::StoreError::TooBroad(_)), "{err}");
+    assert!(err.to_string().contains("narrow the time range"), "{err}");
+    // Exact filters are not bounded by the check limit.
+    let exact = filter::parse("event.outcome:success").unwrap();
+    assert!(store.count(&["acme".into()], &exact, &all_range()).unwrap() > 100);
+}

@@ -38,6 +38,19 @@ const MAX_OPEN_WRITERS: usize = 4;
 /// Appended events are grouped by partition in memory up to about this many
 /// bytes, so input that jumps between days does not churn writers.
 const PENDING_MAX_BYTES: usize = 64 * 1024 * 1024;
+/// Most candidates a search re-checks one by one (phrases, regexes, …).
+const MAX_CHECKED_CANDIDATES: usize = 2_000_000;
+/// Longest a search may spend re-checking candidates.
+const CHECK_TIME_BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn too_broad(candidates: usize) -> StoreError {
+    StoreError::TooBroad(format!(
+        "{candidates} events would have to be checked one by one (the filter uses phrases, regular \
+         expressions, wildcards inside values or comparisons on non-indexed kinds); narrow the time \
+         range or add an exact field:value term"
+    ))
+}
+
 /// Most events an aggregation checks one by one in memory.
 const MAX_IN_MEMORY_EVENTS: usize = 200_000;
 
@@ -67,6 +80,7 @@ pub struct LocalStore {
     fields: Fields,
     open: Mutex<HashMap<PartitionKey, Arc<Partition>>>,
     writers: Mutex<Writers>,
+    max_checked: usize,
 }
 
 /// Open writers (most recently used last), events waiting for their
@@ -164,7 +178,15 @@ impl LocalStore {
             fields,
             open: Mutex::default(),
             writers: Mutex::default(),
+            max_checked: MAX_CHECKED_CANDIDATES,
         })
+    }
+
+    /// Refuse searches that would re-check more than `n` candidates in memory
+    /// (default 2,000,000) with [`StoreError::TooBroad`].
+    pub fn with_max_checked(mut self, n: usize) -> Self {
+        self.max_checked = n;
+        self
     }
 
     /// Folder of the store.
@@ -504,8 +526,15 @@ impl EventStore for LocalStore {
                     .map_err(|e| StoreError::engine("searching", e))?;
                 cands.extend(found.into_iter().map(|(ts, a)| (ts, i, a)));
             }
+            if cands.len() > self.max_checked {
+                return Err(too_broad(cands.len()));
+            }
             sort_hits(&mut cands, newest);
-            for (_, i, addr) in cands {
+            let started = std::time::Instant::now();
+            for (n, (_, i, addr)) in cands.iter().copied().enumerate() {
+                if n % 4096 == 4095 && started.elapsed() > CHECK_TIME_BUDGET {
+                    return Err(too_broad(cands.len()));
+                }
                 let ev = self.load(&parts[i], addr)?;
                 if matcher.matches(&ev) {
                     total += 1;
