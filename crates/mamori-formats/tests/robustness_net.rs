@@ -4,42 +4,14 @@
 
 mod common;
 
-use common::{fixture, run};
+use common::{Rng, fixture, run};
 use mamori_formats::sniff::sniff;
 use mamori_formats::{Format, Item};
-
-/// A tiny deterministic generator (xorshift), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 const SPECIAL: &[u8] = b"\"[]{}:, \t\n\r#-\\x0(\xff\xc3";
 
 fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
-    let mut out = input.to_vec();
-    for _ in 0..1 + rng.below(6) {
-        let at = rng.below(out.len() + 1);
-        let byte = SPECIAL[rng.below(SPECIAL.len())];
-        match rng.below(3) {
-            0 if at < out.len() => out[at] = byte,
-            1 if at < out.len() => {
-                out.remove(at);
-            }
-            _ => out.insert(at, byte),
-        }
-    }
-    out
+    common::mutate(rng, input, SPECIAL, 6)
 }
 
 #[test]

@@ -47,3 +47,38 @@ pub fn split(items: Vec<Item>) -> Split {
     }
     s
 }
+
+/// A tiny deterministic generator (xorshift), so failures reproduce.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// `input` with 1 to `max_edits` bytes flipped to, deleted or inserted from `special`.
+pub fn mutate(rng: &mut Rng, input: &[u8], special: &[u8], max_edits: usize) -> Vec<u8> {
+    let mut out = input.to_vec();
+    for _ in 0..1 + rng.below(max_edits) {
+        let at = rng.below(out.len() + 1);
+        let byte = special[rng.below(special.len())];
+        match rng.below(3) {
+            0 if at < out.len() => out[at] = byte,
+            1 if at < out.len() => {
+                out.remove(at);
+            }
+            _ => out.insert(at, byte),
+        }
+    }
+    out
+}
