@@ -12,6 +12,9 @@ use mamori::corpus::{self, CorpusSpec};
 use mamori_model::{TimeRange, filter};
 use mamori_store::{EventStore, LocalStore, Order, SearchRequest};
 
+#[global_allocator]
+static GLOBAL: mamori::Allocator = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     if std::env::args().any(|a| a == "--list") {
         return Ok(()); // `cargo test --benches` asks for a list; this bench is a program.

