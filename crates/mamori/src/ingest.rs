@@ -26,7 +26,8 @@ pub struct IngestArgs {
     /// Events buffered between commits.
     #[arg(long, default_value_t = 200_000)]
     pub commit_every: usize,
-    /// Files or directories (read recursively); `.gz` files are decompressed.
+    /// Files or directories (read recursively); `.gz` files are decompressed;
+    /// `-` reads standard input.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }
@@ -84,6 +85,10 @@ pub fn run(data_dir: &Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
 pub fn expand_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
+        if p.as_os_str() == "-" {
+            out.push(p.clone());
+            continue;
+        }
         let meta = std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
         if meta.is_dir() {
             walk(p, &mut out)?;
@@ -145,6 +150,7 @@ pub fn ingest_paths(
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         s.bytes += size;
         let opened = match format {
+            _ if file.as_os_str() == "-" => open_stdin(format),
             Some(f) => mamori_formats::open(file).map(|r| (f, r)),
             None => mamori_formats::open_and_sniff(file),
         };
@@ -168,7 +174,12 @@ pub fn ingest_paths(
         s.files += 1;
         let fmt_name = fmt.name();
         s.per_format.entry(fmt_name).or_default()[0] += 1;
-        let ctx = ParseContext::new(tenant, file.display().to_string());
+        let source_name = if file.as_os_str() == "-" {
+            "stdin".to_string()
+        } else {
+            file.display().to_string()
+        };
+        let ctx = ParseContext::new(tenant, source_name);
         for item in mamori_formats::parse(fmt, reader, &ctx) {
             match item {
                 Item::Event(ev) => {
@@ -203,6 +214,27 @@ pub fn ingest_paths(
     bar.finish_and_clear();
     s.seconds = started.elapsed().as_secs_f64();
     Ok(s)
+}
+
+/// Standard input, gzip-transparent, its format named or recognised.
+fn open_stdin(format: Option<Format>) -> Result<(Format, Box<dyn std::io::BufRead + Send>), FormatError> {
+    let stdin = PathBuf::from("-");
+    let reader =
+        mamori_formats::decode::decode(Box::new(std::io::stdin())).map_err(|source| FormatError::Read {
+            path: stdin.clone(),
+            source,
+        })?;
+    if let Some(f) = format {
+        return Ok((f, reader));
+    }
+    let peeked = mamori_formats::decode::peek(reader, mamori_formats::sniff::HEAD_LEN);
+    match mamori_formats::sniff::sniff(&peeked.head) {
+        Some(f) => Ok((f, peeked.reader)),
+        None => Err(FormatError::Unrecognised {
+            path: stdin,
+            reason: "standard input: name its format with --format".into(),
+        }),
+    }
 }
 
 fn report_skip(bar: &ProgressBar, e: &FormatError) {

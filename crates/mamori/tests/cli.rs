@@ -493,3 +493,25 @@ fn store_stats_and_retention() {
         "{audit}"
     );
 }
+
+#[test]
+fn ingest_reads_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut child = mamori(&data)
+        .args(["ingest", "--tenant", "acme", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{}\nnot json\n{}", record(1), record(2)).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("rejected stdin:2"), "{err}");
+    assert_eq!(total(&data, "acme", ""), 2);
+}
