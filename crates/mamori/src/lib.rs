@@ -10,6 +10,7 @@ mod demo_scenario;
 pub mod export;
 pub mod ingest;
 pub mod search;
+pub mod sources_cmd;
 pub mod store_cmd;
 
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mamori::Allocator = mimalloc::MiMalloc;
 
-use mamori::{config_cmd, demo, ingest, search, store_cmd};
+use mamori::{config_cmd, demo, ingest, search, sources_cmd, store_cmd};
 
 /// Mamori (守り): collect, search and detect across your customers' logs.
 #[derive(Parser, Debug)]
@@ -36,6 +36,8 @@ enum Command {
     Audit(config_cmd::AuditArgs),
     /// Store statistics and retention.
     Store(store_cmd::StoreArgs),
+    /// Which of a tenant's log feeds are alive and which fell silent (exit 3 if any is silent).
+    Sources(sources_cmd::SourcesArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Saved(a) => config_cmd::saved(&cli.data_dir, &a),
         Command::Audit(a) => config_cmd::audit(&cli.data_dir, &a),
         Command::Store(a) => store_cmd::run(&cli.data_dir, &a),
+        Command::Sources(a) => sources_cmd::run(&cli.data_dir, &a),
     };
     match result {
         Ok(code) => code,

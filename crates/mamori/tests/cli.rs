@@ -515,3 +515,36 @@ fn ingest_reads_standard_input() {
     assert!(err.contains("rejected stdin:2"), "{err}");
     assert_eq!(total(&data, "acme", ""), 2);
 }
+
+#[test]
+fn sources_that_fell_silent_are_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("feeds.ndjson");
+    let now = chrono::Utc::now();
+    let mut lines = String::new();
+    for h in 0..36 {
+        let t = now - chrono::Duration::hours(h) - chrono::Duration::minutes(5);
+        let ts = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        lines.push_str(&format!(
+            "{{\"@timestamp\":\"{ts}\",\"event\":{{\"dataset\":\"proxy\"}},\"n\":{h}}}\n"
+        ));
+        if h >= 12 {
+            lines.push_str(&format!(
+                "{{\"@timestamp\":\"{ts}\",\"event\":{{\"dataset\":\"firewall\"}},\"n\":{h}}}\n"
+            ));
+        }
+    }
+    std::fs::write(&input, lines).unwrap();
+    let data = dir.path().join("data");
+    assert!(
+        run(mamori(&data).args(["ingest", "--tenant", "acme"]).arg(&input))
+            .status
+            .success()
+    );
+    let out = run(mamori(&data).args(["sources", "--tenant", "acme", "--from", "-2d"]));
+    let s = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{s}");
+    let line = |name: &str| s.lines().find(|l| l.starts_with(name)).unwrap().to_string();
+    assert!(line("firewall").contains("SILENT since"), "{s}");
+    assert!(line("proxy").ends_with("ok"), "{s}");
+}
