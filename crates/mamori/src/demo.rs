@@ -116,6 +116,14 @@ const ACTIONS: &[(&str, &str)] = &[
     ("kms.amazonaws.com", "Decrypt"),
     ("signin.amazonaws.com", "ConsoleLogin"),
 ];
+/// The demo's (stable) access key of an IAM user.
+pub(crate) fn access_key(user: &str) -> String {
+    format!(
+        "AKIA{:016X}",
+        (user.len() as u64) * 0x1F2E3D4C5B6A + user.bytes().map(u64::from).sum::<u64>()
+    )
+}
+
 /// The attacker's address in every tenant's incident.
 pub const ATTACKER: &str = "198.51.100.77";
 
@@ -128,10 +136,7 @@ fn cloudtrail_record(
     action: &str,
     error: Option<&str>,
 ) -> Value {
-    let key = format!(
-        "AKIA{:016X}",
-        (user.len() as u64) * 0x1F2E3D4C5B6A + user.bytes().map(u64::from).sum::<u64>()
-    );
+    let key = access_key(user);
     let mut r = json!({
         "eventVersion": "1.08",
         "userIdentity": {

@@ -10,21 +10,20 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::json;
 
 use crate::corpus::Rng;
-use crate::demo::ATTACKER;
+use crate::demo::{ATTACKER, access_key};
 
 const ACME_ACCOUNT: &str = "111122223333";
-/// bob's access key as the demo's CloudTrail writes it.
-fn bob_key() -> String {
-    let user = "bob";
-    format!(
-        "AKIA{:016X}",
-        (user.len() as u64) * 0x1F2E3D4C5B6A + user.bytes().map(u64::from).sum::<u64>()
-    )
-}
 
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(path.parent().context("a parent folder")?)?;
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Write lines (each ending in a newline) in time order, as devices log them.
+fn write_sorted(path: &Path, mut lines: Vec<(DateTime<Utc>, String)>) -> anyhow::Result<()> {
+    lines.sort_by_key(|(t, _)| *t);
+    let text: String = lines.into_iter().map(|(_, l)| l).collect();
+    write(path, &text)
 }
 
 /// Write every source of the scenario under `dir/<tenant>/`.
@@ -86,7 +85,7 @@ fn guardduty(dir: &Path, incident: DateTime<Utc>) -> anyhow::Result<()> {
             "type": kind, "severity": sev, "createdAt": t, "updatedAt": t,
             "title": format!("{api} invoked from a suspicious IP address by bob"),
             "description": format!("API {api} was invoked from the IP address {ATTACKER}, which is on a custom threat list."),
-            "resource": {"resourceType": "AccessKey", "accessKeyDetails": {"accessKeyId": bob_key(), "principalId": "AIDABOB", "userName": "bob", "userType": "IAMUser"}},
+            "resource": {"resourceType": "AccessKey", "accessKeyDetails": {"accessKeyId": access_key("bob"), "principalId": "AIDABOB", "userName": "bob", "userType": "IAMUser"}},
             "service": {"serviceName": "guardduty", "detectorId": "demo", "count": 1 + i, "eventFirstSeen": t, "eventLastSeen": t,
                 "action": {"actionType": "AWS_API_CALL", "awsApiCallAction": {"api": api, "serviceName": service, "callerType": "Remote IP",
                     "remoteIpDetails": {"ipAddressV4": ATTACKER, "country": {"countryName": "Netherlands"}, "organization": {"asn": "64500", "asnOrg": "Example Hosting"}}}}}
@@ -163,7 +162,6 @@ fn globex_firewall(
     now: DateTime<Utc>,
     n: u32,
 ) -> anyhow::Result<()> {
-    let mut out = String::new();
     let span = (now - start).num_seconds().max(1) as usize;
     let mut lines: Vec<(DateTime<Utc>, String)> = Vec::new();
     for _ in 0..n {
@@ -203,11 +201,7 @@ fn globex_firewall(
         t,
         cef_line(t, "fw-edge-01", "vpn-auth", "VPN login succeeded", 8, &ext),
     ));
-    lines.sort_by_key(|(t, _)| *t);
-    for (_, l) in lines {
-        out.push_str(&l);
-    }
-    write(&dir.join("globex/firewall/edge.log"), &out)
+    write_sorted(&dir.join("globex/firewall/edge.log"), lines)
 }
 
 /// globex's Apache access log: shoppers, then SQL injection and traversal probes, one that works.
@@ -276,9 +270,7 @@ fn globex_web(
             ),
         ));
     }
-    lines.sort_by_key(|(t, _)| *t);
-    let text: String = lines.into_iter().map(|(_, l)| l).collect();
-    write(&dir.join("globex/web/access.log"), &text)
+    write_sorted(&dir.join("globex/web/access.log"), lines)
 }
 
 /// globex's Windows events (as winlogbeat ships them: NDJSON with ECS names):
@@ -321,9 +313,8 @@ fn globex_windows(
         "source": {"ip": "10.10.0.200", "port": 49811}, "destination": {"ip": ATTACKER, "port": 443}}))));
     let t3 = t1 + Duration::minutes(3);
     lines.push((t3, ev(t3, host, 4720, json!({"user": {"name": "jsmith", "target": {"name": "support_tmp"}}, "event": {"code": "4720", "action": "added-user-account"}}))));
-    lines.sort_by_key(|(t, _)| *t);
-    let text: String = lines.into_iter().map(|(_, l)| l + "\n").collect();
-    write(&dir.join("globex/windows/events.ndjson"), &text)
+    let lines = lines.into_iter().map(|(t, l)| (t, l + "\n")).collect();
+    write_sorted(&dir.join("globex/windows/events.ndjson"), lines)
 }
 
 /// Merge `extra` into `v`, objects key by key.
@@ -360,7 +351,5 @@ fn initech(
         );
         lines.push((t, cef_line(t, "initech-fw", "100", "traffic", 2, &ext)));
     }
-    lines.sort_by_key(|(t, _)| *t);
-    let text: String = lines.into_iter().map(|(_, l)| l).collect();
-    write(&dir.join("initech/firewall/fw.log"), &text)
+    write_sorted(&dir.join("initech/firewall/fw.log"), lines)
 }
