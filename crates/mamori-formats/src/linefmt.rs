@@ -7,7 +7,7 @@ use std::io::BufRead;
 
 use mamori_model::Event;
 
-use crate::lines::{Line, LineReader};
+use crate::lines::{Line, LineItems, LineParser};
 use crate::record::{BadRecord, Diagnostic, Item, ParseContext};
 
 /// The longest line read: 8 MiB. Longer lines are bad records.
@@ -46,48 +46,25 @@ pub(crate) fn parse_lines(
     ctx: &ParseContext,
     f: LineFn,
 ) -> Box<dyn Iterator<Item = Item> + Send> {
-    Box::new(Lines {
-        lines: LineReader::new(input, MAX_LINE),
-        ctx: ctx.clone(),
-        f,
-        pending: None,
-    })
+    LineItems::boxed(input, MAX_LINE, Lines { f, pending: None }, ctx)
 }
 
 struct Lines {
-    lines: LineReader,
-    ctx: ParseContext,
     f: LineFn,
     pending: Option<Item>,
 }
 
-impl Iterator for Lines {
-    type Item = Item;
-
-    fn next(&mut self) -> Option<Item> {
-        if let Some(item) = self.pending.take() {
-            return Some(item);
-        }
-        loop {
-            match self.lines.next_line()? {
-                Err(failure) => return Some(failure.into_item(&self.ctx)),
-                Ok(line) => {
-                    if let Some(item) = self.line(&line) {
-                        return Some(item);
-                    }
-                }
-            }
-        }
+impl LineParser for Lines {
+    fn pending(&mut self) -> Option<Item> {
+        self.pending.take()
     }
-}
 
-impl Lines {
-    fn line(&mut self, line: &Line) -> Option<Item> {
+    fn line(&mut self, line: &Line, ctx: &ParseContext) -> Option<Item> {
         if line.is_blank() {
             return None;
         }
         let content = line.content();
-        let location = |column: Option<u64>| self.ctx.location(Some(line.number), column, Some(line.offset));
+        let location = |column: Option<u64>| ctx.location(Some(line.number), column, Some(line.offset));
         let bad = |column: Option<u64>, reason: String| {
             Some(Item::Bad(BadRecord::new(location(column), reason, content)))
         };
@@ -103,7 +80,7 @@ impl Lines {
                 );
             }
         };
-        match (self.f)(text, &self.ctx) {
+        match (self.f)(text, ctx) {
             Outcome::Event(ev) => Some(Item::Event(ev)),
             Outcome::Warned(ev, message) => {
                 self.pending = Some(Item::Warning(Diagnostic {

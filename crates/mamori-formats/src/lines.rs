@@ -172,6 +172,62 @@ impl LineReader {
     }
 }
 
+/// Turns lines into items. `None` means the line yields nothing (blank,
+/// comment, header).
+pub(crate) trait LineParser: Send {
+    /// The item for `line`, if any.
+    fn line(&mut self, line: &Line, ctx: &ParseContext) -> Option<Item>;
+
+    /// An item held back from the previous line (a line may give two).
+    fn pending(&mut self) -> Option<Item> {
+        None
+    }
+}
+
+/// Items of a stream read line by line with a [`LineParser`]; a read error
+/// ends them with a bad record at the place reached.
+pub(crate) struct LineItems<P> {
+    lines: LineReader,
+    parser: P,
+    ctx: ParseContext,
+}
+
+impl<P: LineParser + 'static> LineItems<P> {
+    /// The items of `input` (lines cut at `max_line` bytes) as `parser` reads them, boxed.
+    pub fn boxed(
+        input: Box<dyn BufRead + Send>,
+        max_line: usize,
+        parser: P,
+        ctx: &ParseContext,
+    ) -> Box<dyn Iterator<Item = Item> + Send> {
+        Box::new(LineItems {
+            lines: LineReader::new(input, max_line),
+            parser,
+            ctx: ctx.clone(),
+        })
+    }
+}
+
+impl<P: LineParser> Iterator for LineItems<P> {
+    type Item = Item;
+
+    fn next(&mut self) -> Option<Item> {
+        if let Some(item) = self.parser.pending() {
+            return Some(item);
+        }
+        loop {
+            match self.lines.next_line()? {
+                Err(failure) => return Some(failure.into_item(&self.ctx)),
+                Ok(line) => {
+                    if let Some(item) = self.parser.line(&line, &self.ctx) {
+                        return Some(item);
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

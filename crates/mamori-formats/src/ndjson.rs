@@ -27,7 +27,7 @@ use serde_json::{Map, Value, json};
 
 use crate::cloudtrail::{self, TIMESTAMP_MISSING};
 use crate::json;
-use crate::lines::{Line, LineReader};
+use crate::lines::{Line, LineItems, LineParser};
 use crate::record::{BadRecord, Item, ParseContext};
 use crate::sniff;
 use crate::time;
@@ -62,45 +62,22 @@ pub fn parse_with(
     input: Box<dyn BufRead + Send>,
     ctx: &ParseContext,
 ) -> Box<dyn Iterator<Item = Item> + Send> {
-    Box::new(Lines {
-        lines: LineReader::new(input, MAX_LINE),
-        options,
-        ctx: ctx.clone(),
-    })
+    LineItems::boxed(input, MAX_LINE, Lines { options }, ctx)
 }
 
 struct Lines {
-    lines: LineReader,
     options: NdjsonOptions,
-    ctx: ParseContext,
 }
 
-impl Iterator for Lines {
-    type Item = Item;
-
-    fn next(&mut self) -> Option<Item> {
-        loop {
-            match self.lines.next_line()? {
-                Err(failure) => return Some(failure.into_item(&self.ctx)),
-                Ok(line) => {
-                    if let Some(item) = self.line(&line) {
-                        return Some(item);
-                    }
-                }
-            }
-        }
-    }
-}
-
-impl Lines {
-    fn line(&self, line: &Line) -> Option<Item> {
+impl LineParser for Lines {
+    fn line(&mut self, line: &Line, ctx: &ParseContext) -> Option<Item> {
         let content = line.content();
         let start = content.len() - content.trim_ascii_start().len();
         if content[start..].trim_ascii_end().is_empty() {
             return None;
         }
         let bad = |column: Option<u64>, reason: String| {
-            let location = self.ctx.location(Some(line.number), column, Some(line.offset));
+            let location = ctx.location(Some(line.number), column, Some(line.offset));
             Some(Item::Bad(BadRecord::new(location, reason, content)))
         };
         if line.too_long {
@@ -128,19 +105,12 @@ impl Lines {
             }
         };
         if cloudtrail::is_record(&obj) {
-            return Some(
-                match cloudtrail::map_record(&Value::Object(obj), text, &self.ctx) {
-                    Ok(ev) => Item::Event(Box::new(ev)),
-                    Err(reason) => return bad(Some(start as u64 + 1), reason),
-                },
-            );
+            return Some(match cloudtrail::map_record(&Value::Object(obj), text, ctx) {
+                Ok(ev) => Item::Event(Box::new(ev)),
+                Err(reason) => return bad(Some(start as u64 + 1), reason),
+            });
         }
-        Some(Item::Event(Box::new(map_object(
-            obj,
-            text,
-            &self.options,
-            &self.ctx,
-        ))))
+        Some(Item::Event(Box::new(map_object(obj, text, &self.options, ctx))))
     }
 }
 

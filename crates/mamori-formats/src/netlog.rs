@@ -14,7 +14,7 @@ use mamori_model::event::format_ts;
 use serde_json::{Value, json};
 
 use crate::cloudtrail::TIMESTAMP_MISSING;
-use crate::lines::{Line, LineReader};
+use crate::lines::Line;
 use crate::record::{BadRecord, Item, ParseContext};
 use crate::time;
 
@@ -22,53 +22,32 @@ use crate::time;
 /// are bad records.
 pub(crate) const MAX_LINE: usize = 16 << 20;
 
-/// Turns lines into items. `None` means the line yields nothing (blank,
-/// comment, header).
-pub(crate) trait LineParser: Send {
-    /// The item for `line`, if any.
-    fn line(&mut self, line: &Line, ctx: &ParseContext) -> Option<Item>;
-}
+pub(crate) use crate::lines::LineParser;
 
-/// Items of a stream read line by line with a [`LineParser`].
-pub(crate) struct LineItems<P> {
-    lines: LineReader,
-    parser: P,
-    ctx: ParseContext,
-}
+/// Line items for the network and web formats: lines longer than
+/// [`MAX_LINE`] are bad records before `P` sees them.
+pub(crate) struct LineItems;
 
-impl<P: LineParser + 'static> LineItems<P> {
+impl LineItems {
     /// The items of `input` as `parser` reads them, boxed.
-    pub fn boxed(
+    pub fn boxed<P: LineParser + 'static>(
         input: Box<dyn BufRead + Send>,
         parser: P,
         ctx: &ParseContext,
     ) -> Box<dyn Iterator<Item = Item> + Send> {
-        Box::new(LineItems {
-            lines: LineReader::new(input, MAX_LINE),
-            parser,
-            ctx: ctx.clone(),
-        })
+        crate::lines::LineItems::boxed(input, MAX_LINE, NotTooLong(parser), ctx)
     }
 }
 
-impl<P: LineParser> Iterator for LineItems<P> {
-    type Item = Item;
+/// Reports over-long lines, hands the others to the parser.
+struct NotTooLong<P>(P);
 
-    fn next(&mut self) -> Option<Item> {
-        loop {
-            match self.lines.next_line()? {
-                Err(failure) => return Some(failure.into_item(&self.ctx)),
-                Ok(line) if line.too_long => {
-                    let reason = format!("line longer than {MAX_LINE} bytes");
-                    return Some(bad(&self.ctx, &line, None, reason));
-                }
-                Ok(line) => {
-                    if let Some(item) = self.parser.line(&line, &self.ctx) {
-                        return Some(item);
-                    }
-                }
-            }
+impl<P: LineParser> LineParser for NotTooLong<P> {
+    fn line(&mut self, line: &Line, ctx: &ParseContext) -> Option<Item> {
+        if line.too_long {
+            return Some(bad(ctx, line, None, format!("line longer than {MAX_LINE} bytes")));
         }
+        self.0.line(line, ctx)
     }
 }
 

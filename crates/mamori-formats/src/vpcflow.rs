@@ -54,7 +54,7 @@ use mamori_model::event::format_ts;
 use serde_json::{Value, json};
 
 use crate::cloudtrail::TIMESTAMP_MISSING;
-use crate::lines::{Line, LineReader};
+use crate::lines::{Line, LineItems, LineParser};
 use crate::record::{BadRecord, Item, ParseContext};
 
 /// The longest line read: 1 MiB. Longer lines are bad records.
@@ -196,11 +196,7 @@ fn header_names(tokens: &[&str]) -> Option<Vec<String>> {
 
 /// Parse flow log records, streaming line by line.
 pub fn parse(input: Box<dyn BufRead + Send>, ctx: &ParseContext) -> Box<dyn Iterator<Item = Item> + Send> {
-    Box::new(Flows {
-        lines: LineReader::new(input, MAX_LINE),
-        ctx: ctx.clone(),
-        header: None,
-    })
+    LineItems::boxed(input, MAX_LINE, Flows { header: None }, ctx)
 }
 
 /// The header in force.
@@ -210,38 +206,17 @@ struct Header {
 }
 
 struct Flows {
-    lines: LineReader,
-    ctx: ParseContext,
     header: Option<Header>,
 }
 
-impl Iterator for Flows {
-    type Item = Item;
-
-    fn next(&mut self) -> Option<Item> {
-        loop {
-            match self.lines.next_line()? {
-                Err(failure) => return Some(failure.into_item(&self.ctx)),
-                Ok(line) => {
-                    if let Some(item) = self.line(&line) {
-                        return Some(item);
-                    }
-                }
-            }
-        }
-    }
-}
-
-impl Flows {
-    fn line(&mut self, line: &Line) -> Option<Item> {
+impl LineParser for Flows {
+    fn line(&mut self, line: &Line, ctx: &ParseContext) -> Option<Item> {
         if line.is_blank() {
             return None;
         }
         let content = line.content();
         let bad = |column: u64, reason: String| {
-            let location = self
-                .ctx
-                .location(Some(line.number), Some(column), Some(line.offset));
+            let location = ctx.location(Some(line.number), Some(column), Some(line.offset));
             Some(Item::Bad(BadRecord::new(location, reason, content)))
         };
         if line.too_long {
@@ -281,7 +256,7 @@ impl Flows {
             .zip(&fields)
             .map(|(name, (col, value))| (*name, *col, *value))
             .collect();
-        match map_record(&record, text, &self.ctx) {
+        match map_record(&record, text, ctx) {
             Ok(ev) => Some(Item::Event(Box::new(ev))),
             Err((column, reason)) => bad(column as u64 + 1, reason),
         }
