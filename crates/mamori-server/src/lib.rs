@@ -1,8 +1,17 @@
-//! Mamori's server side. For now: the state database, the one place where
-//! configuration lives (tenants, context lists, saved searches) together with
-//! the audit log of every change. The REST API, ingest endpoints, users and
-//! the scheduler join here (see ARCHITECTURE.md).
+//! Mamori's server side: the state database (tenants, users, tokens, context
+//! lists, saved searches, audit), the ingest pipeline shared by every live
+//! source, and `mamori serve` (REST API, `_bulk`, syslog).
 
+pub mod access;
+pub mod api;
+pub mod config;
+pub mod dead_letter;
+pub mod export;
+pub mod metrics;
+pub mod pipeline;
+pub mod serve;
+pub mod sources;
 pub mod state;
+pub mod syslog;
 
 pub use state::{Actor, AuditEntry, ContextList, SavedSearch, StateDb, StateError};

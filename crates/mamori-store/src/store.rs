@@ -134,6 +134,8 @@ pub trait EventStore: Send + Sync {
     ) -> Result<u64, StoreError>;
     /// Aggregations over the events a filter selects.
     fn aggregate(&self, req: &AggregateRequest) -> Result<AggregateResponse, StoreError>;
+    /// Tenants that have stored events.
+    fn tenants(&self) -> Result<Vec<String>, StoreError>;
     /// Number of events matching `filter` in `range` over `tenants`.
     fn count(&self, tenants: &[String], filter: &Filter, range: &TimeRange) -> Result<u64, StoreError>;
 }

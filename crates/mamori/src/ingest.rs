@@ -12,7 +12,7 @@ use mamori_formats::{Format, FormatError};
 use mamori_model::Event;
 use mamori_store::{CommitReport, EventStore, LocalStore, validate_tenant};
 
-use crate::dead_letter::DeadLetter;
+use mamori_server::dead_letter::DeadLetter;
 
 /// Arguments of `mamori ingest`.
 #[derive(Args, Debug)]

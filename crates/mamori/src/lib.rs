@@ -4,14 +4,14 @@
 
 pub mod config_cmd;
 pub mod corpus;
-pub mod dead_letter;
 pub mod demo;
 mod demo_scenario;
-pub mod export;
 pub mod ingest;
 pub mod search;
+pub mod serve_cmd;
 pub mod sources_cmd;
 pub mod store_cmd;
+pub mod users_cmd;
 
 use std::path::{Path, PathBuf};
 

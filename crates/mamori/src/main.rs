@@ -7,15 +7,15 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mamori::Allocator = mimalloc::MiMalloc;
 
-use mamori::{config_cmd, demo, ingest, search, sources_cmd, store_cmd};
+use mamori::{config_cmd, demo, ingest, search, serve_cmd, sources_cmd, store_cmd, users_cmd};
 
 /// Mamori (守り): collect, search and detect across your customers' logs.
 #[derive(Parser, Debug)]
 #[command(name = "mamori", version, about)]
 struct Cli {
-    /// Data directory (events, dead letters, state).
-    #[arg(long, global = true, env = "MAMORI_DATA", default_value = "./mamori-data")]
-    data_dir: PathBuf,
+    /// Data directory (events, dead letters, state) [default: ./mamori-data].
+    #[arg(long, global = true, env = "MAMORI_DATA")]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -38,26 +38,32 @@ enum Command {
     Store(store_cmd::StoreArgs),
     /// Which of a tenant's log feeds are alive and which fell silent (exit 3 if any is silent).
     Sources(sources_cmd::SourcesArgs),
+    /// Run the server: REST API, web ingest (`_bulk`), syslog listeners.
+    Serve(serve_cmd::ServeArgs),
+    /// Manage local users.
+    User(users_cmd::UserArgs),
+    /// Manage API tokens.
+    Token(users_cmd::TokenArgs),
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    init_logging(matches!(cli.command, Command::Serve(_)));
+    let explicit = cli.data_dir.clone();
+    let data_dir = cli.data_dir.unwrap_or_else(|| PathBuf::from("./mamori-data"));
+    let data_dir = &data_dir;
     let result = match cli.command {
-        Command::Ingest(a) => ingest::run(&cli.data_dir, &a),
-        Command::Search(a) => search::run(&cli.data_dir, &a),
-        Command::Demo(a) => demo::run(&cli.data_dir, &a),
-        Command::Context(a) => config_cmd::context(&cli.data_dir, &a),
-        Command::Saved(a) => config_cmd::saved(&cli.data_dir, &a),
-        Command::Audit(a) => config_cmd::audit(&cli.data_dir, &a),
-        Command::Store(a) => store_cmd::run(&cli.data_dir, &a),
-        Command::Sources(a) => sources_cmd::run(&cli.data_dir, &a),
+        Command::Ingest(a) => ingest::run(data_dir, &a),
+        Command::Search(a) => search::run(data_dir, &a),
+        Command::Demo(a) => demo::run(data_dir, &a),
+        Command::Context(a) => config_cmd::context(data_dir, &a),
+        Command::Saved(a) => config_cmd::saved(data_dir, &a),
+        Command::Audit(a) => config_cmd::audit(data_dir, &a),
+        Command::Store(a) => store_cmd::run(data_dir, &a),
+        Command::Sources(a) => sources_cmd::run(data_dir, &a),
+        Command::Serve(a) => serve_cmd::run(explicit.as_deref(), &a),
+        Command::User(a) => users_cmd::user(data_dir, &a),
+        Command::Token(a) => users_cmd::token(data_dir, &a),
     };
     match result {
         Ok(code) => code,
@@ -66,6 +72,22 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Logs to stderr: `info` for the server, `warn` otherwise (`MAMORI_LOG` overrides);
+/// JSON lines when `MAMORI_LOG_FORMAT=json`.
+fn init_logging(server: bool) {
+    let default = if server { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("MAMORI_LOG_FORMAT").is_ok_and(|v| v == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
     }
 }
 

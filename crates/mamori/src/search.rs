@@ -160,7 +160,7 @@ pub fn run(data_dir: &Path, args: &SearchArgs) -> anyhow::Result<ExitCode> {
         } else {
             args.columns.clone()
         };
-        let n = crate::export::export(&store, &tenants, &filter, &range, kind, &columns, &mut out)?;
+        let n = mamori_server::export::export(&store, &tenants, &filter, &range, kind, &columns, &mut out)?;
         out.flush()?;
         eprintln!("exported {n} events");
         return Ok(ExitCode::SUCCESS);
@@ -204,30 +204,11 @@ pub fn run(data_dir: &Path, args: &SearchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Expand context lists. Over several tenants, each tenant's own list applies
-/// to its own events: `(tenant:a and <a's expansion>) or (tenant:b and …)`.
 fn expand_for(data_dir: &Path, tenants: &[String], filter: Filter) -> anyhow::Result<Filter> {
     if filter.list_refs().is_empty() {
         return Ok(filter);
     }
-    let db = crate::config_cmd::state(data_dir)?;
-    if let [one] = tenants {
-        return Ok(db.expand_lists(one, filter)?);
-    }
-    let per_tenant = tenants
-        .iter()
-        .map(|t| {
-            let own = db.expand_lists(t, filter.clone())?;
-            Ok(Filter::and(vec![
-                Filter::Match {
-                    field: Some("tenant".into()),
-                    value: mamori_model::filter::Pattern::Phrase(t.clone()),
-                },
-                own,
-            ]))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(Filter::or(per_tenant))
+    Ok(crate::config_cmd::state(data_dir)?.expand_for(tenants, filter)?)
 }
 
 /// `--pivot`: the pivots of one event with their counts, ready to paste.

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use chrono::{Duration, SecondsFormat, Utc};
 use clap::Args;
-use mamori_model::{Filter, TimeRange};
-use mamori_store::{AggregateRequest, Aggregation, AggregationResult, EventStore, LocalStore};
+use mamori_model::TimeRange;
+use mamori_server::sources::health;
+use mamori_store::LocalStore;
 
 /// Arguments of `mamori sources`.
 #[derive(Args, Debug)]
@@ -25,62 +26,6 @@ pub struct SourcesArgs {
     /// A feed is silent when nothing came for this many hours while it used to send every hour.
     #[arg(long, default_value_t = 6)]
     pub silent_hours: i64,
-}
-
-/// One feed's health.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeedHealth {
-    /// The feed (value of `--by`).
-    pub name: String,
-    /// Events in the window.
-    pub events: u64,
-    /// Start of the last hour with events.
-    pub last_seen: chrono::DateTime<Utc>,
-    /// Share of hours with events, between the first and the last active hour.
-    pub active_share: f64,
-    /// Whether it stopped: no events for `silent_hours` though it used to send most hours.
-    pub silent: bool,
-}
-
-/// Health of every feed of `tenant` over `range`, from an hourly histogram per feed.
-pub fn health(
-    store: &dyn EventStore,
-    tenant: &str,
-    by: &str,
-    range: TimeRange,
-    silent_hours: i64,
-) -> anyhow::Result<Vec<FeedHealth>> {
-    let res = store.aggregate(&AggregateRequest {
-        tenants: vec![tenant.to_string()],
-        filter: Filter::All,
-        range,
-        aggregations: vec![Aggregation::TermsHistogram {
-            field: by.to_string(),
-            size: 100,
-            interval_secs: Some(3600),
-        }],
-    })?;
-    let now = range.to.min(Utc::now());
-    let mut out = Vec::new();
-    if let Some(AggregationResult::TermsHistogram { series, .. }) = res.results.first() {
-        for s in series {
-            let active: Vec<_> = s.buckets.iter().filter(|b| b.count > 0).collect();
-            let (Some(first), Some(last)) = (active.first(), active.last()) else {
-                continue;
-            };
-            let span_hours = ((last.start - first.start).num_hours() + 1).max(1);
-            let share = active.len() as f64 / span_hours as f64;
-            let quiet_for = now - last.start - Duration::hours(1);
-            out.push(FeedHealth {
-                name: s.value.clone(),
-                events: s.count,
-                last_seen: last.start,
-                active_share: share,
-                silent: share >= 0.5 && span_hours >= 6 && quiet_for >= Duration::hours(silent_hours),
-            });
-        }
-    }
-    Ok(out)
 }
 
 /// Run `mamori sources`.

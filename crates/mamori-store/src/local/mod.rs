@@ -440,6 +440,10 @@ fn micros(range: &TimeRange) -> (i64, i64) {
 }
 
 impl EventStore for LocalStore {
+    fn tenants(&self) -> Result<Vec<String>, StoreError> {
+        LocalStore::tenants(self)
+    }
+
     fn append(&self, events: Vec<Event>) -> Result<(), StoreError> {
         let mut writers = lock(&self.writers);
         for ev in events {

@@ -4,6 +4,8 @@ use std::io::Write;
 
 use mamori_model::{Event, Filter, TimeRange};
 use mamori_store::{EventStore, StoreError};
+
+use crate::access::{ScopeError, Scoped};
 use serde_json::Value;
 
 /// Write every event matching `filter` to `out` as `kind` (`ndjson` or `csv`
@@ -16,20 +18,55 @@ pub fn export(
     kind: &str,
     columns: &[String],
     out: &mut dyn Write,
-) -> anyhow::Result<u64> {
+) -> Result<u64, StoreError> {
+    export_with(
+        |visit| store.scan(tenants, filter, range, visit),
+        kind,
+        columns,
+        out,
+    )
+}
+
+/// [`export`] through a principal's view of the store (the API's exports).
+pub fn export_scoped(
+    scoped: &Scoped<'_>,
+    tenants: &[String],
+    filter: &Filter,
+    range: &TimeRange,
+    kind: &str,
+    columns: &[String],
+    out: &mut dyn Write,
+) -> Result<u64, ScopeError> {
+    export_with(
+        |visit| scoped.scan(tenants, filter, range, visit),
+        kind,
+        columns,
+        out,
+    )
+}
+
+type Visit<'a> = &'a mut dyn FnMut(Event) -> Result<bool, StoreError>;
+
+fn export_with<E: From<StoreError>>(
+    scan: impl FnOnce(Visit<'_>) -> Result<u64, E>,
+    kind: &str,
+    columns: &[String],
+    out: &mut dyn Write,
+) -> Result<u64, E> {
     let csv = kind == "csv";
+    let io = |e: std::io::Error| StoreError::Engine {
+        action: "writing the export".into(),
+        message: e.to_string(),
+    };
     if csv {
         writeln!(
             out,
             "{}",
             columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",")
-        )?;
+        )
+        .map_err(io)?;
     }
-    let io = |e: std::io::Error| StoreError::Engine {
-        action: "writing the export".into(),
-        message: e.to_string(),
-    };
-    let n = store.scan(tenants, filter, range, &mut |ev: Event| {
+    scan(&mut |ev: Event| {
         if csv {
             let row: Vec<String> = columns.iter().map(|c| csv_cell(&cell(&ev, c))).collect();
             writeln!(out, "{}", row.join(",")).map_err(io)?;
@@ -37,8 +74,7 @@ pub fn export(
             writeln!(out, "{}", ev.to_json()).map_err(io)?;
         }
         Ok(true)
-    })?;
-    Ok(n)
+    })
 }
 
 /// A field's value as one CSV cell: several values joined by `;`, objects as JSON.

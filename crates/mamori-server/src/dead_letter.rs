@@ -2,10 +2,9 @@
 //! reason in `<data>/dead-letter/<tenant>.ndjson`, one JSON object per line.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use chrono::Utc;
 use mamori_formats::record::BadRecord;
 use serde_json::json;
@@ -20,15 +19,15 @@ pub struct DeadLetter {
 
 impl DeadLetter {
     /// Open (append) the dead letter of `tenant`.
-    pub fn open(data_dir: &Path, tenant: &str) -> anyhow::Result<Self> {
+    pub fn open(data_dir: &Path, tenant: &str) -> io::Result<Self> {
         let dir = data_dir.join("dead-letter");
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::create_dir_all(&dir).map_err(|e| in_file(&dir, "creating", e))?;
         let path = dir.join(format!("{tenant}.ndjson"));
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
-            .with_context(|| format!("opening {}", path.display()))?;
+            .map_err(|e| in_file(&path, "opening", e))?;
         Ok(DeadLetter {
             path,
             out: BufWriter::new(file),
@@ -42,7 +41,7 @@ impl DeadLetter {
     }
 
     /// Keep one bad record.
-    pub fn write(&mut self, tenant: &str, bad: &BadRecord) -> anyhow::Result<()> {
+    pub fn write(&mut self, tenant: &str, bad: &BadRecord) -> io::Result<()> {
         let line = json!({
             "time": Utc::now().to_rfc3339(),
             "tenant": tenant,
@@ -53,15 +52,22 @@ impl DeadLetter {
             "reason": bad.reason,
             "raw": bad.raw,
         });
-        writeln!(self.out, "{line}").with_context(|| format!("writing {}", self.path.display()))?;
+        writeln!(self.out, "{line}").map_err(|e| in_file(&self.path, "writing", e))?;
         self.count += 1;
         Ok(())
     }
 
     /// Flush to disk (before the events of the same input are committed).
-    pub fn sync(&mut self) -> anyhow::Result<()> {
-        self.out.flush()?;
-        self.out.get_ref().sync_data()?;
-        Ok(())
+    pub fn sync(&mut self) -> io::Result<()> {
+        self.out.flush().map_err(|e| in_file(&self.path, "writing", e))?;
+        self.out
+            .get_ref()
+            .sync_data()
+            .map_err(|e| in_file(&self.path, "syncing", e))
     }
+}
+
+/// An I/O error that names the file and what was being done.
+fn in_file(path: &Path, doing: &str, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{doing} {}: {e}", path.display()))
 }

@@ -42,7 +42,7 @@ pub struct Actor {
 }
 
 /// A tenant's named list of values or networks, used as `@name` in filters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContextList {
     /// Tenant.
     pub tenant: String,
@@ -59,7 +59,7 @@ pub struct ContextList {
 }
 
 /// A saved search.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SavedSearch {
     /// Tenant.
     pub tenant: String,
@@ -80,7 +80,7 @@ pub struct SavedSearch {
 }
 
 /// One audit log entry.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Sequence number.
     pub id: i64,
@@ -95,8 +95,10 @@ pub struct AuditEntry {
     /// The object (`acme/office`).
     pub object: String,
     /// State before (null when created).
+    #[schema(value_type = Object)]
     pub before: Value,
     /// State after (null when deleted).
+    #[schema(value_type = Object)]
     pub after: Value,
 }
 
@@ -113,18 +115,34 @@ const MIGRATIONS: &[&str] = &[
         id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, origin TEXT NOT NULL,
         action TEXT NOT NULL, object TEXT NOT NULL, before TEXT, after TEXT);",
     "ALTER TABLE tenants ADD COLUMN retention_days INTEGER;",
+    "CREATE TABLE users (
+        name TEXT PRIMARY KEY, role TEXT NOT NULL, tenants TEXT NOT NULL, password_hash TEXT,
+        created_at TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0);
+     CREATE TABLE tokens (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, user_name TEXT NOT NULL, secret_hash TEXT NOT NULL,
+        role TEXT NOT NULL, tenants TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT,
+        last_used_at TEXT, revoked INTEGER NOT NULL DEFAULT 0);
+     CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, csrf TEXT NOT NULL,
+        created_at TEXT NOT NULL, expires_at TEXT NOT NULL);",
 ];
+
+pub mod users;
+
+pub use users::{
+    Credential, NewToken, Principal, Role, SESSION_HOURS, Session, TenantAccess, TokenInfo, User,
+};
 
 /// The state database.
 pub struct StateDb {
     conn: Connection,
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-fn check_name(what: &str, name: &str) -> Result<(), StateError> {
+pub(crate) fn check_name(what: &str, name: &str) -> Result<(), StateError> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name
@@ -175,7 +193,7 @@ impl StateDb {
         Ok(())
     }
 
-    fn audit(
+    pub(crate) fn audit(
         tx: &Transaction,
         actor: &Actor,
         action: &str,
@@ -404,6 +422,31 @@ impl StateDb {
                 .ok_or_else(|| StateError::NotFound(format!("context list @{name} of tenant {tenant}")))?;
             Ok(list_filter(field, &list.entries))
         })
+    }
+
+    /// Expand context lists for a search over `tenants`: each tenant's own
+    /// list applies to its own events, `(tenant:a and <a's lists>) or (tenant:b and …)`.
+    pub fn expand_for(&self, tenants: &[String], filter: Filter) -> Result<Filter, StateError> {
+        if filter.list_refs().is_empty() {
+            return Ok(filter);
+        }
+        if let [one] = tenants {
+            return self.expand_lists(one, filter);
+        }
+        let per_tenant = tenants
+            .iter()
+            .map(|t| {
+                let own = self.expand_lists(t, filter.clone())?;
+                Ok(Filter::and(vec![
+                    Filter::Match {
+                        field: Some("tenant".into()),
+                        value: Pattern::Phrase(t.clone()),
+                    },
+                    own,
+                ]))
+            })
+            .collect::<Result<Vec<_>, StateError>>()?;
+        Ok(Filter::or(per_tenant))
     }
 
     /// Save (create or replace) a search.

@@ -1,0 +1,348 @@
+//! Server configuration: `mamori.toml`, then `MAMORI_…` environment
+//! variables, then command-line flags (each overriding the one before).
+//!
+//! ```toml
+//! listen = "127.0.0.1:8080"
+//! data_dir = "./mamori-data"
+//! log_format = "text"          # or "json"
+//! max_body_mb = 64
+//! ingest_queue_events = 500000
+//!
+//! [tls]                        # optional: serve HTTPS
+//! cert = "/etc/mamori/cert.pem"
+//! key = "/etc/mamori/key.pem"
+//!
+//! [[bulk_index]]               # Elasticsearch _bulk: index name → tenant/source
+//! pattern = "logs-{tenant}-{source}"
+//!
+//! [[syslog]]                   # syslog listeners
+//! listen = "0.0.0.0:5514"
+//! protocol = "udp"             # udp | tcp
+//! tenant = "acme"              # default tenant/source of this listener
+//! source = "firewall"
+//! [[syslog.senders]]           # by sender address (CIDR) or hostname
+//! match = "10.20.0.0/16"
+//! tenant = "globex"
+//! source = "asa"
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A configuration problem, naming the file or variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{place}: {message}")]
+pub struct ConfigError {
+    /// The file or variable.
+    pub place: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The whole server configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address of the HTTP(S) listener.
+    pub listen: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// `text` or `json` logs on stdout.
+    pub log_format: String,
+    /// Largest request body accepted, in MiB (413 beyond).
+    pub max_body_mb: usize,
+    /// Events waiting to be committed before ingest answers 429.
+    pub ingest_queue_events: usize,
+    /// HTTPS.
+    pub tls: Option<TlsConfig>,
+    /// `_bulk` index name patterns, tried in order.
+    pub bulk_index: Vec<BulkIndex>,
+    /// Syslog listeners.
+    pub syslog: Vec<SyslogListener>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".parse().expect("valid default address"),
+            data_dir: PathBuf::from("./mamori-data"),
+            log_format: "text".into(),
+            max_body_mb: 64,
+            ingest_queue_events: 500_000,
+            tls: None,
+            bulk_index: Vec::new(),
+            syslog: Vec::new(),
+        }
+    }
+}
+
+/// Certificate and key (PEM) for HTTPS and TLS syslog.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Certificate chain, PEM.
+    pub cert: PathBuf,
+    /// Private key, PEM.
+    pub key: PathBuf,
+}
+
+/// How an Elasticsearch index name maps to a tenant and source:
+/// `{tenant}` and `{source}` capture the parts, anything else is literal.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkIndex {
+    /// Pattern such as `logs-{tenant}-{source}`.
+    pub pattern: String,
+}
+
+/// A syslog listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogListener {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// `udp` or `tcp` (newline or RFC 6587 octet-counting framing).
+    pub protocol: String,
+    /// Tenant of senders no rule matches.
+    pub tenant: String,
+    /// Source of senders no rule matches.
+    #[serde(default = "default_syslog_source")]
+    pub source: String,
+    /// Rules by sender, first match wins.
+    #[serde(default)]
+    pub senders: Vec<SenderRule>,
+}
+
+fn default_syslog_source() -> String {
+    "syslog".into()
+}
+
+/// A sender (address in a CIDR, or hostname in the syslog header) mapped to a tenant and source.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SenderRule {
+    /// `10.0.0.0/8`, `10.1.2.3` or a hostname.
+    #[serde(rename = "match")]
+    pub matches: String,
+    /// Tenant.
+    pub tenant: String,
+    /// Source.
+    pub source: String,
+}
+
+impl ServerConfig {
+    /// Read `path` if given (or `./mamori.toml` if it exists), then apply the environment.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let implicit = Path::new("mamori.toml");
+        let file = path.or_else(|| implicit.exists().then_some(implicit));
+        let mut cfg = match file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError {
+                    place: p.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                Self::parse(&text, &p.display().to_string())?
+            }
+            None => ServerConfig::default(),
+        };
+        cfg.apply_env(|k| std::env::var(k).ok())?;
+        Ok(cfg)
+    }
+
+    /// Parse TOML text (`place` names it in errors).
+    pub fn parse(text: &str, place: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError {
+            place: place.into(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Apply `MAMORI_LISTEN`, `MAMORI_DATA`, `MAMORI_LOG_FORMAT`, `MAMORI_MAX_BODY_MB`,
+    /// `MAMORI_TLS_CERT` + `MAMORI_TLS_KEY`.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let bad = |k: &str, m: String| ConfigError {
+            place: k.into(),
+            message: m,
+        };
+        if let Some(v) = var("MAMORI_LISTEN") {
+            self.listen = v
+                .parse()
+                .map_err(|e| bad("MAMORI_LISTEN", format!("`{v}`: {e}")))?;
+        }
+        if let Some(v) = var("MAMORI_DATA") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = var("MAMORI_LOG_FORMAT") {
+            self.log_format = v;
+        }
+        if let Some(v) = var("MAMORI_MAX_BODY_MB") {
+            self.max_body_mb = v
+                .parse()
+                .map_err(|e| bad("MAMORI_MAX_BODY_MB", format!("`{v}`: {e}")))?;
+        }
+        match (var("MAMORI_TLS_CERT"), var("MAMORI_TLS_KEY")) {
+            (Some(cert), Some(key)) => {
+                self.tls = Some(TlsConfig {
+                    cert: cert.into(),
+                    key: key.into(),
+                })
+            }
+            (None, None) => {}
+            _ => {
+                return Err(bad(
+                    "MAMORI_TLS_CERT/MAMORI_TLS_KEY",
+                    "set both or neither".into(),
+                ));
+            }
+        }
+        self.validate()
+    }
+
+    /// Check values that parse but make no sense.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| {
+            Err(ConfigError {
+                place: "configuration".into(),
+                message: m,
+            })
+        };
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return bad(format!("log_format `{}`: use text or json", self.log_format));
+        }
+        if self.max_body_mb == 0 {
+            return bad("max_body_mb must be at least 1".into());
+        }
+        for b in &self.bulk_index {
+            if !b.pattern.contains("{tenant}") {
+                return bad(format!("bulk_index pattern `{}` has no {{tenant}}", b.pattern));
+            }
+        }
+        for s in &self.syslog {
+            if !matches!(s.protocol.as_str(), "udp" | "tcp") {
+                return bad(format!(
+                    "syslog {}: protocol `{}`: use udp or tcp",
+                    s.listen, s.protocol
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Tenant and source of an Elasticsearch index name, by the first pattern
+/// that matches. Without patterns the name must be an existing tenant
+/// (`acme`) or one followed by `-<source>` (`acme-firewall`): shippers'
+/// default index names never create tenants by accident.
+pub fn map_index(
+    patterns: &[BulkIndex],
+    index: &str,
+    is_tenant: impl Fn(&str) -> bool,
+) -> Option<(String, Option<String>)> {
+    if patterns.is_empty() {
+        if is_tenant(index) {
+            return Some((index.to_string(), None));
+        }
+        return index
+            .match_indices('-')
+            .map(|(i, _)| (&index[..i], &index[i + 1..]))
+            .find(|(t, s)| !s.is_empty() && is_tenant(t))
+            .map(|(t, s)| (t.to_string(), Some(s.to_string())));
+    }
+    patterns.iter().find_map(|p| match_pattern(&p.pattern, index))
+}
+
+fn match_pattern(pattern: &str, index: &str) -> Option<(String, Option<String>)> {
+    // Split the pattern into literals and placeholders, then match left to right;
+    // a placeholder takes the shortest run that lets the next literal follow.
+    let mut parts: Vec<(bool, &str)> = Vec::new();
+    let mut rest = pattern;
+    while let Some(start) = rest.find('{') {
+        let end = rest[start..].find('}')? + start;
+        if start > 0 {
+            parts.push((false, &rest[..start]));
+        }
+        parts.push((true, &rest[start + 1..end]));
+        rest = &rest[end + 1..];
+    }
+    if !rest.is_empty() {
+        parts.push((false, rest));
+    }
+    let mut tenant = None;
+    let mut source = None;
+    let mut pos = 0;
+    for (i, (is_var, text)) in parts.iter().enumerate() {
+        if !is_var {
+            if !index[pos..].starts_with(text) {
+                return None;
+            }
+            pos += text.len();
+            continue;
+        }
+        let end = match parts.get(i + 1) {
+            Some((false, lit)) => pos + index[pos..].find(lit)?,
+            Some((true, _)) => return None,
+            None => index.len(),
+        };
+        if end == pos {
+            return None;
+        }
+        let value = index[pos..end].to_string();
+        match *text {
+            "tenant" => tenant = Some(value),
+            "source" => source = Some(value),
+            _ => {}
+        }
+        pos = end;
+    }
+    (pos == index.len()).then_some(())?;
+    Some((tenant?, source))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment() {
+        let mut c = ServerConfig::parse(
+            "listen = \"0.0.0.0:9000\"\n[[bulk_index]]\npattern = \"logs-{tenant}-{source}\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        c.apply_env(|k| (k == "MAMORI_LISTEN").then(|| "127.0.0.1:9999".to_string()))
+            .unwrap();
+        assert_eq!(c.listen.port(), 9999);
+        let err = ServerConfig::parse("lisen = 1", "t.toml").unwrap_err();
+        assert!(err.to_string().starts_with("t.toml:"), "{err}");
+        assert!(
+            c.apply_env(|k| (k == "MAMORI_TLS_CERT").then(|| "x".into()))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn index_names_map_to_tenants() {
+        let p = vec![BulkIndex {
+            pattern: "logs-{tenant}-{source}".into(),
+        }];
+        let known = |t: &str| t == "acme" || t == "acme-eu";
+        assert_eq!(
+            map_index(&p, "logs-acme-fw", known),
+            Some(("acme".into(), Some("fw".into())))
+        );
+        assert_eq!(map_index(&p, "other-acme", known), None);
+        assert_eq!(map_index(&[], "acme", known), Some(("acme".into(), None)));
+        assert_eq!(
+            map_index(&[], "acme-vpc", known),
+            Some(("acme".into(), Some("vpc".into())))
+        );
+        assert_eq!(
+            map_index(&[], "acme-eu-vpc", known),
+            Some(("acme".into(), Some("eu-vpc".into())))
+        );
+        assert_eq!(map_index(&[], "fluent-bit", known), None);
+    }
+}
