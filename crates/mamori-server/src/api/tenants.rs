@@ -71,9 +71,8 @@ pub async fn create_tenant(
     super::Json(body): super::Json<NewTenant>,
 ) -> ApiResult<(StatusCode, JsonOut<TenantOut>)> {
     authorize(&caller.principal, Action::Administer, None)?;
-    mamori_store::validate_tenant(&body.name)?;
+    super::ingest::ensure_tenant(&state, &caller.actor(), &body.name)?;
     let mut db = state.db();
-    db.ensure_tenant(&caller.actor(), &body.name)?;
     if body.retention_days.is_some() {
         db.set_retention(&caller.actor(), &body.name, body.retention_days)?;
     }
