@@ -30,7 +30,7 @@ fn agent() -> ureq::Agent {
 }
 
 fn start(dir: &std::path::Path, port: u16) -> Child {
-    let child = bin()
+    let mut child = bin()
         .args([
             "--data-dir",
             dir.to_str().unwrap(),
@@ -52,6 +52,8 @@ fn start(dir: &std::path::Path, port: u16) -> Child {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("server did not become ready");
 }
 

@@ -518,7 +518,7 @@ impl StateDb {
         let ok = Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok();
-        Ok((ok && !user.disabled).then(|| Principal {
+        Ok((ok && !user.disabled).then_some(Principal {
             name: user.name,
             role: user.role,
             tenants: user.tenants,
@@ -770,7 +770,7 @@ impl StateDb {
         let Some(u) = self.user(&user)? else {
             return Ok(None);
         };
-        Ok((!u.disabled).then(|| Principal {
+        Ok((!u.disabled).then_some(Principal {
             name: u.name,
             role: u.role,
             tenants: u.tenants,
