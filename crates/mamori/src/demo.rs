@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Timelike, Utc};
 use clap::Args;
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use mamori_server::state::{Role, TenantAccess};
 use mamori_store::LocalStore;
 
 use crate::corpus::Rng;
@@ -29,7 +30,19 @@ pub struct DemoArgs {
     /// Background events per tenant per day.
     #[arg(long, default_value_t = 1500)]
     pub events_per_day: u32,
+    /// Only prepare the data; do not start the server.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Server options (`--listen`, `--config`), as for `mamori serve`.
+    #[command(flatten)]
+    pub serve: crate::serve_cmd::ServeArgs,
 }
+
+/// The demo's users: (name, role, tenants, password). Demo only: the passwords are public.
+const DEMO_USERS: [(&str, Role, &str, &str); 2] = [
+    ("admin", Role::Admin, "*", "mamori-demo"),
+    ("acme-soc", Role::Customer, "acme", "acme-demo"),
+];
 
 /// Run `mamori demo`.
 pub fn run(data_dir: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
@@ -41,6 +54,75 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         eprintln!("reusing demo logs in {}", input.display());
     }
+    let marker = input.join(".ingested");
+    if marker.exists() {
+        eprintln!(
+            "demo data already ingested (delete {} to ingest again)",
+            marker.display()
+        );
+    } else {
+        ingest(data_dir, &input)?;
+        std::fs::write(&marker, now.to_rfc3339()).context("writing the demo marker")?;
+    }
+    demo_users(data_dir)?;
+    let dd = data_dir.display();
+    println!("Demo data is ready in {dd} (tenants acme, globex, initech). Try:");
+    println!("  mamori --data-dir {dd} search --tenant acme --from -7d 'event.kind:alert'");
+    println!(
+        "  mamori --data-dir {dd} search --tenant acme --from -7d --agg terms:source.ip 'not source.ip:@office'"
+    );
+    println!("  mamori --data-dir {dd} search --tenant globex --from -7d --facets 'source.ip:198.51.100.77'");
+    println!("Then investigate the incident step by step: docs/tour.md");
+    if args.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    serve(data_dir, &args.serve)
+}
+
+/// Create the demo users when missing (never changes existing ones).
+fn demo_users(data_dir: &Path) -> anyhow::Result<()> {
+    let mut db = crate::config_cmd::state(data_dir)?;
+    let actor = mamori_server::Actor {
+        name: "demo".into(),
+        origin: "cli".into(),
+    };
+    for (name, role, tenants, password) in DEMO_USERS {
+        if db.user(name)?.is_none() {
+            let access = TenantAccess::from_list(&[tenants.to_string()]);
+            db.add_user(&actor, name, role, &access, Some(password))?;
+        }
+    }
+    Ok(())
+}
+
+/// Serve the demo data until Ctrl-C, printing where and how to log in.
+fn serve(data_dir: &Path, args: &crate::serve_cmd::ServeArgs) -> anyhow::Result<ExitCode> {
+    let cfg = crate::serve_cmd::load_config(Some(data_dir), args)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async {
+        let running = mamori_server::serve::start(cfg).await?;
+        let base = format!("http://{}", running.addr);
+        println!();
+        println!("Mamori is serving the demo at {base}");
+        for (name, role, tenants, password) in DEMO_USERS {
+            println!("  log in as {name} / {password}  ({role}, tenants {tenants})");
+        }
+        println!("First searches over the API (token: `mamori token create --user admin --name me`):");
+        println!(
+            "  curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{{\"tenants\":[\"acme\"],\"query\":\"event.kind:alert\",\"from\":\"-7d\"}}' {base}/api/v1/search"
+        );
+        println!("Stop with Ctrl-C.");
+        crate::serve_cmd::until_stopped().await;
+        running.shutdown().await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Ingest the generated logs of every tenant and create their context lists.
+fn ingest(data_dir: &Path, input: &Path) -> anyhow::Result<()> {
     let store = LocalStore::open(crate::events_dir(data_dir))?;
     for tenant in ["acme", "globex", "initech"] {
         let s = crate::ingest::ingest_paths(
@@ -82,15 +164,7 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         let entries: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
         db.set_context_list(&actor, tenant, name, &entries, Some(description))?;
     }
-    let dd = data_dir.display();
-    println!("Demo data is ready in {dd} (tenants acme, globex, initech). Try:");
-    println!("  mamori --data-dir {dd} search --tenant acme --from -7d 'event.kind:alert'");
-    println!(
-        "  mamori --data-dir {dd} search --tenant acme --from -7d --agg terms:source.ip 'not source.ip:@office'"
-    );
-    println!("  mamori --data-dir {dd} search --tenant globex --from -7d --facets 'source.ip:198.51.100.77'");
-    println!("Then investigate the incident step by step: docs/tour.md");
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 const ACCOUNT: &str = "111122223333";

@@ -162,3 +162,81 @@ fn acknowledged_events_survive_sigkill_exactly_once() {
         per_batch.len()
     );
 }
+
+#[test]
+fn demo_serves_its_data_with_demo_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut demo = bin()
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "demo",
+            "--days",
+            "1",
+            "--events-per-day",
+            "40",
+        ])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    let ready = loop {
+        if let Ok(r) = agent().get(&format!("{base}/readyz")).call()
+            && r.status() == 200
+        {
+            break true;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let answer = |user: &str, password: &str| -> (u16, Value) {
+        let a = agent();
+        let mut login = a
+            .post(&format!("{base}/api/v1/login"))
+            .send_json(json!({"user": user, "password": password}))
+            .unwrap();
+        let status = login.status().as_u16();
+        let cookie = login
+            .headers()
+            .get("set-cookie")
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+            .unwrap_or_default();
+        let _ = login.body_mut().read_to_string();
+        let tenants: Value = a
+            .get(&format!("{base}/api/v1/tenants"))
+            .header("Cookie", &cookie)
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap_or(Value::Null);
+        (status, tenants)
+    };
+    let admin = answer("admin", "mamori-demo");
+    let customer = answer("acme-soc", "acme-demo");
+    let _ = demo.kill();
+    let out = demo.wait_with_output().unwrap();
+    assert!(ready, "demo server never became ready");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("serving the demo at {base}")),
+        "{stdout}"
+    );
+    assert_eq!(admin.0, 200);
+    let names: Vec<&str> = admin
+        .1
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["acme", "globex", "initech"]);
+    assert_eq!(customer.0, 200);
+    assert_eq!(customer.1, json!([{"name": "acme", "retention_days": null}]));
+}

@@ -40,7 +40,7 @@ fn every_tour_step_gives_the_documented_answer() {
     let demo = Command::new(env!("CARGO_BIN_EXE_mamori"))
         .arg("--data-dir")
         .arg(&data)
-        .arg("demo")
+        .args(["demo", "--no-serve"])
         .output()
         .unwrap();
     assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
