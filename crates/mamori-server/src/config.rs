@@ -24,6 +24,16 @@
 //! match = "10.20.0.0/16"
 //! tenant = "globex"
 //! source = "asa"
+//!
+//! [[s3]]                       # CloudTrail-style buckets
+//! tenant = "acme"
+//! source = "cloudtrail"
+//! bucket = "acme-trail"
+//! prefix = "AWSLogs/"
+//! region = "eu-west-1"
+//! endpoint = "http://127.0.0.1:9000"   # S3-compatible servers (path-style)
+//! sqs_queue_url = "https://sqs…/queue" # read ObjectCreated notifications instead of listing
+//! interval_secs = 60
 //! ```
 
 use std::net::SocketAddr;
@@ -61,6 +71,8 @@ pub struct ServerConfig {
     pub bulk_index: Vec<BulkIndex>,
     /// Syslog listeners.
     pub syslog: Vec<SyslogListener>,
+    /// S3 sources.
+    pub s3: Vec<S3Source>,
 }
 
 impl Default for ServerConfig {
@@ -74,6 +86,7 @@ impl Default for ServerConfig {
             tls: None,
             bulk_index: Vec::new(),
             syslog: Vec::new(),
+            s3: Vec::new(),
         }
     }
 }
@@ -130,6 +143,54 @@ pub struct SenderRule {
     pub tenant: String,
     /// Source.
     pub source: String,
+}
+
+/// An S3 bucket (or prefix) to read, by listing or by SQS notifications.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Source {
+    /// Tenant.
+    pub tenant: String,
+    /// Source name.
+    pub source: String,
+    /// Bucket.
+    pub bucket: String,
+    /// Key prefix.
+    #[serde(default)]
+    pub prefix: String,
+    /// Region.
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// Endpoint of an S3-compatible server (path-style addressing, plain HTTP allowed).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Access key id (else `AWS_ACCESS_KEY_ID`).
+    #[serde(default)]
+    pub access_key_id: Option<String>,
+    /// Secret (else `AWS_SECRET_ACCESS_KEY`).
+    #[serde(default)]
+    pub secret_access_key: Option<String>,
+    /// SQS queue receiving the bucket's ObjectCreated notifications; unset: list the prefix.
+    #[serde(default)]
+    pub sqs_queue_url: Option<String>,
+    /// Seconds between polls.
+    #[serde(default = "default_interval")]
+    pub interval_secs: u64,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
+}
+
+fn default_interval() -> u64 {
+    60
+}
+
+impl S3Source {
+    /// The name of this source in checkpoints and logs: `tenant/source`.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.tenant, self.source)
+    }
 }
 
 impl ServerConfig {
@@ -217,6 +278,11 @@ impl ServerConfig {
         for b in &self.bulk_index {
             if !b.pattern.contains("{tenant}") {
                 return bad(format!("bulk_index pattern `{}` has no {{tenant}}", b.pattern));
+            }
+        }
+        for s in &self.s3 {
+            if s.interval_secs == 0 {
+                return bad(format!("s3 {}: interval_secs must be at least 1", s.id()));
             }
         }
         for s in &self.syslog {

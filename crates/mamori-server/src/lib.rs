@@ -1,6 +1,6 @@
 //! Mamori's server side: the state database (tenants, users, tokens, context
 //! lists, saved searches, audit), the ingest pipeline shared by every live
-//! source, and `mamori serve` (REST API, `_bulk`, syslog).
+//! source, and `mamori serve` (REST API, `_bulk`, syslog, S3).
 
 pub mod access;
 pub mod api;
@@ -9,6 +9,7 @@ pub mod dead_letter;
 pub mod export;
 pub mod metrics;
 pub mod pipeline;
+pub mod s3;
 pub mod serve;
 pub mod sources;
 pub mod state;

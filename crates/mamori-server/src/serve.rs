@@ -1,5 +1,5 @@
 //! `mamori serve`: open the stores, create the first admin, start the HTTP
-//! listener and the syslog listeners, and stop gracefully (in-flight
+//! listener, the syslog listeners and the S3 sources, and stop gracefully (in-flight
 //! ingests finish and are committed before the process exits).
 
 use std::collections::HashSet;
@@ -132,6 +132,9 @@ pub async fn start(config: ServerConfig) -> Result<Running, ServeError> {
     let mut sources = Vec::new();
     for l in state.config.syslog.clone() {
         sources.push(crate::syslog::spawn(state.clone(), l, stop.subscribe()).await?);
+    }
+    for s in state.config.s3.clone() {
+        sources.push(crate::s3::spawn(state.clone(), s, stop.subscribe()));
     }
     tracing::info!(%addr, "mamori listening");
     Ok(Running {

@@ -48,7 +48,7 @@ pub fn ensure_tenant(state: &Shared, actor: &Actor, tenant: &str) -> Result<(), 
     Ok(())
 }
 
-/// Parse `body` and make its events durable; shared by HTTP and syslog.
+/// Parse `body` and make its events durable; shared by HTTP, syslog and S3.
 pub async fn ingest_body(
     state: &Shared,
     origin: Origin,

@@ -125,6 +125,9 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE sessions (
         id_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, csrf TEXT NOT NULL,
         created_at TEXT NOT NULL, expires_at TEXT NOT NULL);",
+    "CREATE TABLE s3_objects (
+        source TEXT NOT NULL, key TEXT NOT NULL, etag TEXT NOT NULL, events INTEGER NOT NULL,
+        ingested_at TEXT NOT NULL, PRIMARY KEY (source, key));",
 ];
 
 pub mod users;
@@ -536,6 +539,35 @@ impl StateDb {
             Value::Null,
         )?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Whether an S3 object (by key and ETag) was already ingested for `source`.
+    pub fn s3_object_done(&self, source: &str, key: &str, etag: &str) -> Result<bool, StateError> {
+        let found: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT etag FROM s3_objects WHERE source = ?1 AND key = ?2",
+                params![source, key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(found.is_some_and(|e| e == etag || etag.is_empty()))
+    }
+
+    /// Checkpoint: an S3 object's events are durable.
+    pub fn mark_s3_object(
+        &mut self,
+        source: &str,
+        key: &str,
+        etag: &str,
+        events: u64,
+    ) -> Result<(), StateError> {
+        self.conn.execute(
+            "INSERT INTO s3_objects (source, key, etag, events, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (source, key) DO UPDATE SET etag = ?3, events = ?4, ingested_at = ?5",
+            params![source, key, etag, events as i64, now()],
+        )?;
         Ok(())
     }
 
