@@ -111,7 +111,7 @@ pub fn ensure_first_admin(
 pub async fn start(config: ServerConfig) -> Result<Running, ServeError> {
     let listen = config.listen;
     let (state, store) = open_state(config)?;
-    let listener = TcpListener::bind(listen).await.map_err(|source| ServeError::Io {
+    let listener = std::net::TcpListener::bind(listen).map_err(|source| ServeError::Io {
         context: format!("listening on {listen}"),
         source,
     })?;
@@ -119,16 +119,54 @@ pub async fn start(config: ServerConfig) -> Result<Running, ServeError> {
         context: "reading the bound address".into(),
         source,
     })?;
+    listener.set_nonblocking(true).map_err(|source| ServeError::Io {
+        context: "configuring the listener".into(),
+        source,
+    })?;
     let (stop, mut stopped) = watch::channel(false);
     let app: IntoMakeServiceWithConnectInfo<_, SocketAddr> =
         router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|s| *s).await;
+    let http = match state.config.tls.clone() {
+        None => {
+            let listener = TcpListener::from_std(listener).map_err(|source| ServeError::Io {
+                context: "configuring the listener".into(),
+                source,
+            })?;
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.wait_for(|s| *s).await;
+                    })
+                    .await
             })
-            .await
-    });
+        }
+        Some(tls) => {
+            // ring as rustls' provider (no C toolchain beyond what ring needs); ignore "already installed".
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                .await
+                .map_err(|source| ServeError::Io {
+                    context: format!(
+                        "reading TLS certificate {} and key {}",
+                        tls.cert.display(),
+                        tls.key.display()
+                    ),
+                    source,
+                })?;
+            let handle = axum_server::Handle::new();
+            let server = axum_server::from_tcp_rustls(listener, config)
+                .map_err(|source| ServeError::Io {
+                    context: "configuring the TLS listener".into(),
+                    source,
+                })?
+                .handle(handle.clone());
+            tokio::spawn(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+                handle.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+            });
+            tokio::spawn(async move { server.serve(app).await })
+        }
+    };
     let mut sources = Vec::new();
     for l in state.config.syslog.clone() {
         sources.push(crate::syslog::spawn(state.clone(), l, stop.subscribe()).await?);
