@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::io::{self, BufRead, Cursor};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -16,7 +16,7 @@ use std::time::Duration;
 use mamori_formats::record::{BadRecord, Item, ParseContext};
 use mamori_formats::{Format, decode, sniff};
 use mamori_model::Event;
-use mamori_store::{CommitReport, EventStore, StoreError};
+use mamori_store::{EventStore, StoreError};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
@@ -205,15 +205,18 @@ impl DeadLetters {
     }
 }
 
-struct Batch {
-    events: Vec<Event>,
+/// Events already appended, waiting for a commit.
+struct Ticket {
+    events: usize,
     done: oneshot::Sender<Result<(), String>>,
 }
 
-/// Group commit: one writer thread appends batches and commits once for all
-/// batches that arrived meanwhile, then answers each sender.
+/// Group commit: senders append their events themselves (building index
+/// documents in parallel on their own threads); one writer thread then
+/// commits once for every ticket that arrived meanwhile and answers each.
 pub struct Committer {
-    tx: Mutex<Option<SyncSender<Batch>>>,
+    store: Arc<dyn EventStore>,
+    tx: Mutex<Option<SyncSender<Ticket>>>,
     queued: Arc<AtomicUsize>,
     capacity: usize,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -231,24 +234,23 @@ pub struct CommitStats {
     pub duplicates: AtomicU64,
 }
 
-/// The most events appended between two commits.
-const GROUP_EVENTS: usize = 200_000;
-
 impl Committer {
     /// Start the writer over `store`, accepting at most `capacity` queued events.
     pub fn start(store: Arc<dyn EventStore>, capacity: usize) -> Self {
-        let (tx, rx) = sync_channel::<Batch>(4096);
+        let (tx, rx) = sync_channel::<Ticket>(4096);
         let queued = Arc::new(AtomicUsize::new(0));
         let stats = Arc::new(CommitStats::default());
         let thread = {
             let queued = queued.clone();
             let stats = stats.clone();
+            let store = store.clone();
             std::thread::Builder::new()
                 .name("mamori-commit".into())
                 .spawn(move || write_loop(&*store, &rx, &queued, &stats))
                 .expect("spawning the commit thread")
         };
         Committer {
+            store,
             tx: Mutex::new(Some(tx)),
             queued,
             capacity,
@@ -267,8 +269,9 @@ impl Committer {
         &self.stats
     }
 
-    /// Queue events; the receiver answers once they are durable. Refuses
-    /// with [`PipelineError::Busy`] when the queue is full.
+    /// Append events (blocking: builds their index documents on this
+    /// thread) and queue them for the next commit; the receiver answers once
+    /// they are durable. Refuses with [`PipelineError::Busy`] when the queue is full.
     pub fn submit(&self, events: Vec<Event>) -> Result<oneshot::Receiver<Result<(), String>>, PipelineError> {
         let (done, rx) = oneshot::channel();
         if events.is_empty() {
@@ -284,24 +287,24 @@ impl Committer {
                 retry_after_secs: 1,
             });
         }
+        let refuse = |e: PipelineError| {
+            self.queued.fetch_sub(n, Ordering::AcqRel);
+            Err(e)
+        };
+        if self.tx.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
+            return refuse(PipelineError::Closed);
+        }
+        if let Err(e) = self.store.append(events) {
+            return refuse(PipelineError::Store(e));
+        }
         let guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
         let Some(tx) = guard.as_ref() else {
-            self.queued.fetch_sub(n, Ordering::AcqRel);
-            return Err(PipelineError::Closed);
+            return refuse(PipelineError::Closed);
         };
-        match tx.try_send(Batch { events, done }) {
+        // Blocks only when 4,096 tickets wait: the events are appended already and must be committed.
+        match tx.send(Ticket { events: n, done }) {
             Ok(()) => Ok(rx),
-            Err(TrySendError::Full(_)) => {
-                self.queued.fetch_sub(n, Ordering::AcqRel);
-                Err(PipelineError::Busy {
-                    queued: before,
-                    retry_after_secs: 1,
-                })
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                self.queued.fetch_sub(n, Ordering::AcqRel);
-                Err(PipelineError::Closed)
-            }
+            Err(_) => refuse(PipelineError::Closed),
         }
     }
 
@@ -330,37 +333,20 @@ impl Drop for Committer {
     }
 }
 
-fn write_loop(store: &dyn EventStore, rx: &Receiver<Batch>, queued: &AtomicUsize, stats: &CommitStats) {
+fn write_loop(store: &dyn EventStore, rx: &Receiver<Ticket>, queued: &AtomicUsize, stats: &CommitStats) {
     loop {
         let first = match rx.recv_timeout(Duration::from_secs(1)) {
-            Ok(b) => b,
+            Ok(t) => t,
             Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => return,
         };
-        let mut group = vec![first];
-        let mut n = group[0].events.len();
-        while n < GROUP_EVENTS {
-            match rx.try_recv() {
-                Ok(b) => {
-                    n += b.events.len();
-                    group.push(b);
-                }
-                Err(_) => break,
-            }
+        let mut n = first.events;
+        let mut waiting = vec![first.done];
+        while let Ok(t) = rx.try_recv() {
+            n += t.events;
+            waiting.push(t.done);
         }
-        let mut waiting = Vec::with_capacity(group.len());
-        let mut result: Result<CommitReport, StoreError> = Ok(CommitReport::default());
-        for b in group {
-            if result.is_ok()
-                && let Err(e) = store.append(b.events)
-            {
-                result = Err(e);
-            }
-            waiting.push(b.done);
-        }
-        let result = result.and_then(|_| store.commit());
-        queued.fetch_sub(n, Ordering::AcqRel);
-        let answer = match result {
+        let answer = match store.commit() {
             Ok(r) => {
                 stats.commits.fetch_add(1, Ordering::Relaxed);
                 stats.added.fetch_add(r.added, Ordering::Relaxed);
@@ -372,6 +358,7 @@ fn write_loop(store: &dyn EventStore, rx: &Receiver<Batch>, queued: &AtomicUsize
                 Err(e.to_string())
             }
         };
+        queued.fetch_sub(n, Ordering::AcqRel);
         for w in waiting {
             let _ = w.send(answer.clone());
         }

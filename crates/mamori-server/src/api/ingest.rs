@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json as JsonOut, Router};
 use mamori_formats::Format;
-use mamori_model::Event;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -57,11 +56,15 @@ pub async fn ingest_body(
     let bytes = body.len() as u64;
     let st = state.clone();
     let o = origin.clone();
-    let parsed = tokio::task::spawn_blocking(move || parse_body(body, &o, &st.dead))
-        .await
-        .map_err(|e| PipelineError::Io(std::io::Error::other(e.to_string())))??;
-    let n = parsed.events.len() as u64;
-    commit(state, parsed.events).await?;
+    let (parsed, n, ack) = tokio::task::spawn_blocking(move || {
+        let mut parsed = parse_body(body, &o, &st.dead)?;
+        let n = parsed.events.len() as u64;
+        let ack = st.committer.submit(std::mem::take(&mut parsed.events))?;
+        Ok::<_, PipelineError>((parsed, n, ack))
+    })
+    .await
+    .map_err(|e| PipelineError::Io(std::io::Error::other(e.to_string())))??;
+    acknowledged(ack).await?;
     let source = origin.source.as_deref().unwrap_or("http");
     state
         .metrics
@@ -74,9 +77,10 @@ pub async fn ingest_body(
     })
 }
 
-/// Queue events and wait until they are durable.
-pub async fn commit(state: &Shared, events: Vec<Event>) -> Result<(), PipelineError> {
-    let rx = state.committer.submit(events)?;
+/// Wait until appended events are durable.
+pub async fn acknowledged(
+    rx: tokio::sync::oneshot::Receiver<Result<(), String>>,
+) -> Result<(), PipelineError> {
     match rx.await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(PipelineError::Store(mamori_store::StoreError::Engine {
@@ -251,7 +255,7 @@ async fn run_bulk(
     }
     let st = state.clone();
     let origin_name = format!("_bulk {}", caller.origin);
-    let (events, failures, per_source) = tokio::task::spawn_blocking(move || {
+    let (ack, failures, per_source) = tokio::task::spawn_blocking(move || {
         let mut events = Vec::new();
         let mut failures: Vec<(usize, String)> = Vec::new();
         let mut per_source = Vec::new();
@@ -286,11 +290,12 @@ async fn run_bulk(
             per_source.push((tenant, source, parsed.events.len() as u64, bytes, parsed.rejected));
             events.extend(parsed.events);
         }
-        Ok::<_, PipelineError>((events, failures, per_source))
+        let ack = st.committer.submit(events)?;
+        Ok::<_, PipelineError>((ack, failures, per_source))
     })
     .await
     .map_err(ApiError::internal)??;
-    commit(&state, events).await?;
+    acknowledged(ack).await?;
     for (tenant, source, n, bytes, rejected) in per_source {
         state
             .metrics

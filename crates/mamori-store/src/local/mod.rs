@@ -83,14 +83,22 @@ pub struct LocalStore {
     max_checked: usize,
 }
 
-/// Open writers (most recently used last), events waiting for their
+/// Open writers (most recently used last), documents waiting for their
 /// partition's writer, and what was committed early.
 #[derive(Default)]
 struct Writers {
     open: Vec<PartitionWriter>,
-    pending: HashMap<PartitionKey, Vec<Event>>,
+    pending: HashMap<PartitionKey, Vec<Prepared>>,
     pending_bytes: usize,
     committed_early: CommitReport,
+}
+
+/// An event turned into its index document (done by the appending thread,
+/// outside the lock, so concurrent appenders build documents in parallel).
+struct Prepared {
+    id: String,
+    doc: tantivy::TantivyDocument,
+    bytes: usize,
 }
 
 /// Rough memory of an event while it waits.
@@ -114,8 +122,8 @@ impl PartitionWriter {
         format!("{action} {}/{}", self.key.tenant, self.key.day)
     }
 
-    fn add(&mut self, fields: &Fields, ev: &Event) -> Result<(), StoreError> {
-        let id = ev.id();
+    fn add(&mut self, fields: &Fields, p: Prepared) -> Result<(), StoreError> {
+        let id = p.id.as_str();
         let stored = self
             .searcher
             .doc_freq(&Term::from_field_text(
@@ -124,12 +132,12 @@ impl PartitionWriter {
             ))
             .map_err(|e| StoreError::engine(self.what("reading"), e))?
             > 0;
-        if stored || !self.added_ids.insert(id.to_string()) {
+        if stored || !self.added_ids.insert(p.id) {
             self.report.duplicates += 1;
             return Ok(());
         }
         self.writer
-            .add_document(schema::to_document(fields, ev))
+            .add_document(p.doc)
             .map_err(|e| StoreError::engine(self.what("indexing into"), e))?;
         self.report.added += 1;
         Ok(())
@@ -287,13 +295,13 @@ impl LocalStore {
 
     /// Hand a partition's waiting events to its writer.
     fn write_pending(&self, writers: &mut Writers, key: &PartitionKey) -> Result<(), StoreError> {
-        let events = writers.pending.remove(key).unwrap_or_default();
+        let docs = writers.pending.remove(key).unwrap_or_default();
         writers.pending_bytes = writers
             .pending_bytes
-            .saturating_sub(events.iter().map(approx_bytes).sum());
+            .saturating_sub(docs.iter().map(|p| p.bytes).sum());
         let w = self.writer(writers, key)?;
-        for ev in &events {
-            w.add(&self.fields, ev)?;
+        for p in docs {
+            w.add(&self.fields, p)?;
         }
         Ok(())
     }
@@ -445,15 +453,22 @@ impl EventStore for LocalStore {
     }
 
     fn append(&self, events: Vec<Event>) -> Result<(), StoreError> {
-        let mut writers = lock(&self.writers);
+        let mut prepared = Vec::with_capacity(events.len());
         for ev in events {
             validate_tenant(ev.tenant())?;
-            writers.pending_bytes += approx_bytes(&ev);
-            writers
-                .pending
-                .entry(PartitionKey::of(ev.tenant(), ev.timestamp()))
-                .or_default()
-                .push(ev);
+            prepared.push((
+                PartitionKey::of(ev.tenant(), ev.timestamp()),
+                Prepared {
+                    id: ev.id().to_string(),
+                    doc: schema::to_document(&self.fields, &ev),
+                    bytes: approx_bytes(&ev),
+                },
+            ));
+        }
+        let mut writers = lock(&self.writers);
+        for (key, p) in prepared {
+            writers.pending_bytes += p.bytes;
+            writers.pending.entry(key).or_default().push(p);
         }
         while writers.pending_bytes > PENDING_MAX_BYTES {
             let Some(key) = writers
