@@ -46,6 +46,9 @@ const DEMO_USERS: [(&str, Role, &str, &str); 2] = [
 
 /// Run `mamori demo`.
 pub fn run(data_dir: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    if args.no_serve {
+        crate::init_logging(false, false);
+    }
     let input = data_dir.join("demo-input");
     let now = Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now);
     if !input.exists() {
@@ -98,6 +101,7 @@ fn demo_users(data_dir: &Path) -> anyhow::Result<()> {
 /// Serve the demo data until Ctrl-C, printing where and how to log in.
 fn serve(data_dir: &Path, args: &crate::serve_cmd::ServeArgs) -> anyhow::Result<ExitCode> {
     let cfg = crate::serve_cmd::load_config(Some(data_dir), args)?;
+    crate::init_logging(true, cfg.log_format == "json");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -23,3 +23,20 @@ pub type Allocator = mimalloc::MiMalloc;
 pub fn events_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("events")
 }
+
+/// Logging: for the server (`server`), `info` and up to stdout; otherwise
+/// `warn` and up to stderr. `MAMORI_LOG` overrides the level; JSON lines when
+/// `json` or `MAMORI_LOG_FORMAT=json`.
+pub fn init_logging(server: bool, json: bool) {
+    let default = if server { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let json = json || std::env::var("MAMORI_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match (server, json) {
+        (true, true) => builder.json().with_writer(std::io::stdout).try_init(),
+        (true, false) => builder.with_writer(std::io::stdout).try_init(),
+        (false, true) => builder.json().with_writer(std::io::stderr).try_init(),
+        (false, false) => builder.with_writer(std::io::stderr).try_init(),
+    };
+}

@@ -48,7 +48,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(matches!(cli.command, Command::Serve(_)));
+    if !matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
+        mamori::init_logging(false, false);
+    }
     let explicit = cli.data_dir.clone();
     let data_dir = cli.data_dir.unwrap_or_else(|| PathBuf::from("./mamori-data"));
     let data_dir = &data_dir;
@@ -72,22 +74,6 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
-    }
-}
-
-/// Logs to stderr: `info` for the server, `warn` otherwise (`MAMORI_LOG` overrides);
-/// JSON lines when `MAMORI_LOG_FORMAT=json`.
-fn init_logging(server: bool) {
-    let default = if server { "info" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if std::env::var("MAMORI_LOG_FORMAT").is_ok_and(|v| v == "json") {
-        builder.json().init();
-    } else {
-        builder.init();
     }
 }
 

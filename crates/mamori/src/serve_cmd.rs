@@ -80,6 +80,7 @@ pub async fn until_stopped() {
 /// Run `mamori serve`.
 pub fn run(data_dir: Option<&Path>, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let cfg = load_config(data_dir, args)?;
+    crate::init_logging(true, cfg.log_format == "json");
     let admin = first_admin(&cfg)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
