@@ -1,0 +1,229 @@
+//! The streaming detector: thousands of rules, each event checked only
+//! against the rules whose required literals it contains.
+//!
+//! [`Detector::new`] extracts every rule's literal requirement (see
+//! `prefilter`) and builds one Aho-Corasick automaton over all literals.
+//! [`Detector::detect`] lower-cases the event's values into one haystack,
+//! finds the literals present in a single pass, keeps the rules all of whose
+//! requirement groups are met (plus the few rules without any), and only
+//! evaluates those with the compiled filter. The detector is immutable,
+//! `Send` and `Sync`: share it across threads behind an `Arc`.
+
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use mamori_model::Event;
+use mamori_model::filter::{Filter, Matcher};
+use serde::Serialize;
+
+use crate::prefilter::{haystack, requirements};
+use crate::rule::Rule;
+
+/// A rule that matched an event.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleMatch {
+    /// The rule.
+    pub rule: Arc<Rule>,
+}
+
+/// Numbers describing a detector's index.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct DetectorStats {
+    /// Rules held.
+    pub rules: usize,
+    /// Distinct literals in the automaton.
+    pub literals: usize,
+    /// Rules without any literal requirement (evaluated on every event).
+    pub unindexed: usize,
+}
+
+/// Evaluates a set of rules on events (see the module doc).
+#[derive(Debug)]
+pub struct Detector {
+    rules: Vec<Arc<Rule>>,
+    matchers: Vec<Matcher>,
+    automaton: Option<AhoCorasick>,
+    /// Literal id → rules that name it.
+    postings: Vec<Vec<u32>>,
+    /// Rule → its requirement groups (literal ids).
+    groups: Vec<Vec<Vec<u32>>>,
+    /// Rules evaluated on every event.
+    always: Vec<u32>,
+    literals: usize,
+}
+
+impl Detector {
+    /// Index and compile `rules`. A rule whose filter does not compile
+    /// (rules from [`RuleSet`](crate::RuleSet) always do) is left out.
+    pub fn new(rules: Vec<Arc<Rule>>) -> Detector {
+        let mut kept = Vec::new();
+        let mut matchers = Vec::new();
+        for r in rules {
+            if let Ok(m) = r.filter().compile() {
+                kept.push(r);
+                matchers.push(m);
+            }
+        }
+        let mut literal_ids: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+        let mut literals: Vec<String> = Vec::new();
+        let mut postings: Vec<Vec<u32>> = Vec::new();
+        let mut groups = Vec::new();
+        let mut always = Vec::new();
+        for (ri, r) in kept.iter().enumerate() {
+            let req = requirements(&r.filter());
+            if req.is_empty() {
+                always.push(ri as u32);
+            }
+            let mut rule_groups = Vec::new();
+            for g in req {
+                let mut ids = Vec::new();
+                for lit in g {
+                    let id = *literal_ids.entry(lit.clone()).or_insert_with(|| {
+                        literals.push(lit);
+                        postings.push(Vec::new());
+                        (literals.len() - 1) as u32
+                    });
+                    if postings[id as usize].last() != Some(&(ri as u32)) {
+                        postings[id as usize].push(ri as u32);
+                    }
+                    ids.push(id);
+                }
+                ids.sort_unstable();
+                rule_groups.push(ids);
+            }
+            groups.push(rule_groups);
+        }
+        let automaton = if literals.is_empty() {
+            None
+        } else {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(&literals)
+                .ok()
+        };
+        if automaton.is_none() && !literals.is_empty() {
+            // Cannot happen with sane inputs; fall back to evaluating everything.
+            always = (0..kept.len() as u32).collect();
+        }
+        Detector {
+            literals: literals.len(),
+            rules: kept,
+            matchers,
+            automaton,
+            postings,
+            groups,
+            always,
+        }
+    }
+
+    /// The rules, in the order given.
+    pub fn rules(&self) -> &[Arc<Rule>] {
+        &self.rules
+    }
+
+    /// How the rules were indexed.
+    pub fn stats(&self) -> DetectorStats {
+        DetectorStats {
+            rules: self.rules.len(),
+            literals: self.literals,
+            unindexed: self.always.len(),
+        }
+    }
+
+    /// Indexes of the rules worth evaluating on `ev` (sorted).
+    pub fn candidates(&self, ev: &Event) -> Vec<usize> {
+        let mut out: Vec<u32> = self.always.clone();
+        if let Some(ac) = &self.automaton {
+            let mut hay = String::with_capacity(1024);
+            haystack(ev.document(), &mut hay);
+            let mut found: Vec<u32> = ac
+                .find_overlapping_iter(hay.as_str())
+                .map(|m| m.pattern().as_u32())
+                .collect();
+            found.sort_unstable();
+            found.dedup();
+            let mut rules: Vec<u32> = found
+                .iter()
+                .flat_map(|id| self.postings[*id as usize].iter().copied())
+                .collect();
+            rules.sort_unstable();
+            rules.dedup();
+            for r in rules {
+                let ok = self.groups[r as usize]
+                    .iter()
+                    .all(|g| g.iter().any(|id| found.binary_search(id).is_ok()));
+                if ok {
+                    out.push(r);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out.into_iter().map(|r| r as usize).collect()
+    }
+
+    /// The rules that match `ev`.
+    pub fn detect(&self, ev: &Event) -> Vec<RuleMatch> {
+        self.candidates(ev)
+            .into_iter()
+            .filter(|&i| self.matchers[i].matches(ev))
+            .map(|i| RuleMatch {
+                rule: self.rules[i].clone(),
+            })
+            .collect()
+    }
+
+    /// Evaluate every rule on `ev` without the prefilter (the reference the
+    /// prefilter is tested against).
+    pub fn detect_exhaustive(&self, ev: &Event) -> Vec<RuleMatch> {
+        (0..self.rules.len())
+            .filter(|&i| self.matchers[i].matches(ev))
+            .map(|i| RuleMatch {
+                rule: self.rules[i].clone(),
+            })
+            .collect()
+    }
+}
+
+/// Why a rule matches (or not) an event: each condition of its filter with
+/// whether it holds and the event's values for the field.
+pub fn explain(rule: &Rule, ev: &Event) -> Vec<Explanation> {
+    let mut out = Vec::new();
+    let full = rule.filter();
+    full.visit(&mut |f| {
+        let field = match f {
+            Filter::Match { field, .. } => field.clone(),
+            Filter::Compare { field, .. } | Filter::Range { field, .. } | Filter::Exists { field } => Some(field.clone()),
+            _ => return,
+        };
+        let values = field
+            .as_deref()
+            .map(|name| {
+                ev.values(name)
+                    .into_iter()
+                    .map(|v| match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(Explanation {
+            condition: f.to_string(),
+            holds: f.matches(ev),
+            values,
+        });
+    });
+    out
+}
+
+/// One condition of a rule and whether it holds on an event.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    /// The condition in the filter language.
+    pub condition: String,
+    /// Whether it holds.
+    pub holds: bool,
+    /// The event's values of the condition's field.
+    pub values: Vec<String>,
+}
