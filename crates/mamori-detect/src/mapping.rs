@@ -14,7 +14,7 @@
 //!       fields: { Image: process.executable } }
 //! fields: { EventID: winlog.event_id, Hashes: [winlog.event_data.Hashes] }
 //! prefixes: { "requestParameters.": "aws.cloudtrail.request_parameters." }
-//! default_prefix: winlog.event_data.
+//! default_prefix: [winlog.event_data., winlog.user_data.]
 //! placeholders: { Admins_Workstations: [ws-admin-1, ws-admin-2] }
 //! ```
 //!
@@ -92,7 +92,7 @@ struct MappingFile {
     #[serde(default)]
     prefixes: BTreeMap<String, String>,
     #[serde(default)]
-    default_prefix: Option<String>,
+    default_prefix: Option<Targets>,
     #[serde(default)]
     placeholders: BTreeMap<String, Vec<String>>,
 }
@@ -117,7 +117,7 @@ struct File {
     sources: Vec<Source>,
     fields: BTreeMap<String, Vec<String>>,
     prefixes: Vec<(String, String)>,
-    default_prefix: Option<String>,
+    default_prefix: Vec<String>,
 }
 
 impl File {
@@ -223,7 +223,7 @@ impl Mappings {
             sources,
             fields: raw.fields.into_iter().map(|(k, v)| (k, v.list())).collect(),
             prefixes,
-            default_prefix: raw.default_prefix,
+            default_prefix: raw.default_prefix.map(|t| t.list()).unwrap_or_default(),
         });
         Ok(())
     }
@@ -334,8 +334,8 @@ impl Resolved<'_> {
             }
         }
         for f in self.files.iter().rev() {
-            if let Some(p) = &f.default_prefix {
-                return vec![format!("{p}{name}")];
+            if !f.default_prefix.is_empty() {
+                return f.default_prefix.iter().map(|p| format!("{p}{name}")).collect();
             }
         }
         vec![name.to_string()]
@@ -372,7 +372,10 @@ mod tests {
         let r = m.resolve(&ls(Some("windows"), None, Some("process_creation")));
         assert_eq!(r.field("Image"), ["process.executable"]);
         assert_eq!(r.field("EventID"), ["winlog.event_id"]);
-        assert_eq!(r.field("IntegrityLevel"), ["winlog.event_data.IntegrityLevel"]);
+        assert_eq!(
+            r.field("IntegrityLevel"),
+            ["winlog.event_data.IntegrityLevel", "winlog.user_data.IntegrityLevel"]
+        );
         assert!(r.guard.to_string().contains("4688"), "{}", r.guard);
         let r = m.resolve(&ls(Some("windows"), Some("security"), None));
         assert_eq!(r.guard.to_string(), r#"winlog.channel:"Security""#);
