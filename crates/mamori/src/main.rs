@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mamori::Allocator = mimalloc::MiMalloc;
 
-use mamori::{config_cmd, demo, ingest, search, sources_cmd, store_cmd};
+use mamori::{config_cmd, demo, hunt_cmd, ingest, rules_cmd, search, sources_cmd, store_cmd};
 
 /// Mamori (守り): collect, search and detect across your customers' logs.
 #[derive(Parser, Debug)]
@@ -38,6 +38,10 @@ enum Command {
     Store(store_cmd::StoreArgs),
     /// Which of a tenant's log feeds are alive and which fell silent (exit 3 if any is silent).
     Sources(sources_cmd::SourcesArgs),
+    /// Run Sigma rules over log files without storing them; print a timeline of detections.
+    Hunt(hunt_cmd::HuntArgs),
+    /// Check Sigma rule folders and test a rule on log files.
+    Rules(rules_cmd::RulesArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +62,8 @@ fn main() -> ExitCode {
         Command::Audit(a) => config_cmd::audit(&cli.data_dir, &a),
         Command::Store(a) => store_cmd::run(&cli.data_dir, &a),
         Command::Sources(a) => sources_cmd::run(&cli.data_dir, &a),
+        Command::Hunt(a) => hunt_cmd::run(&a),
+        Command::Rules(a) => rules_cmd::run(&a),
     };
     match result {
         Ok(code) => code,
