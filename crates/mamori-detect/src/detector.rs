@@ -13,9 +13,10 @@ use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use mamori_model::Event;
-use mamori_model::filter::{Filter, Matcher};
+use mamori_model::filter::Filter;
 use serde::Serialize;
 
+use crate::plan::{EventCache, Fields, Plan};
 use crate::prefilter::{haystack, requirements};
 use crate::rule::Rule;
 
@@ -41,7 +42,9 @@ pub struct DetectorStats {
 #[derive(Debug)]
 pub struct Detector {
     rules: Vec<Arc<Rule>>,
-    matchers: Vec<Matcher>,
+    /// The detector's plans (the same answers as the model's matchers, faster).
+    plans: Vec<Plan>,
+    fields: Fields,
     automaton: Option<AhoCorasick>,
     /// Literal id → rules that name it.
     postings: Vec<Vec<u32>>,
@@ -57,11 +60,12 @@ impl Detector {
     /// (rules from [`RuleSet`](crate::RuleSet) always do) is left out.
     pub fn new(rules: Vec<Arc<Rule>>) -> Detector {
         let mut kept = Vec::new();
-        let mut matchers = Vec::new();
+        let mut plans = Vec::new();
+        let mut fields = Fields::default();
         for r in rules {
-            if let Ok(m) = r.filter().compile() {
+            if let Ok(p) = Plan::new(&r.filter(), &mut fields) {
                 kept.push(r);
-                matchers.push(m);
+                plans.push(p);
             }
         }
         let mut literal_ids: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
@@ -75,7 +79,9 @@ impl Detector {
                 always.push(ri as u32);
             }
             let mut rule_groups = Vec::new();
-            for g in req {
+            // Groups come most selective first; the rule is posted under the
+            // first group's literals only (every group must hold anyway).
+            for (gi, g) in req.into_iter().enumerate() {
                 let mut ids = Vec::new();
                 for lit in g {
                     let id = *literal_ids.entry(lit.clone()).or_insert_with(|| {
@@ -83,7 +89,7 @@ impl Detector {
                         postings.push(Vec::new());
                         (literals.len() - 1) as u32
                     });
-                    if postings[id as usize].last() != Some(&(ri as u32)) {
+                    if gi == 0 && postings[id as usize].last() != Some(&(ri as u32)) {
                         postings[id as usize].push(ri as u32);
                     }
                     ids.push(id);
@@ -98,6 +104,7 @@ impl Detector {
         } else {
             AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
+                .kind(std::env::var("MAMORI_AC_DFA").ok().map(|_| aho_corasick::AhoCorasickKind::DFA))
                 .build(&literals)
                 .ok()
         };
@@ -105,10 +112,14 @@ impl Detector {
             // Cannot happen with sane inputs; fall back to evaluating everything.
             always = (0..kept.len() as u32).collect();
         }
+        if let Some(ac) = &automaton && std::env::var("MAMORI_AC_DEBUG").is_ok() {
+            eprintln!("automaton {:?}: {} bytes", ac.kind(), ac.memory_usage());
+        }
         Detector {
             literals: literals.len(),
             rules: kept,
-            matchers,
+            plans,
+            fields,
             automaton,
             postings,
             groups,
@@ -134,54 +145,75 @@ impl Detector {
     pub fn candidates(&self, ev: &Event) -> Vec<usize> {
         let mut out: Vec<u32> = self.always.clone();
         if let Some(ac) = &self.automaton {
-            let mut hay = String::with_capacity(1024);
+            let mut hay = String::with_capacity(2048);
             haystack(ev.document(), &mut hay);
-            let mut found: Vec<u32> = ac
-                .find_overlapping_iter(hay.as_str())
-                .map(|m| m.pattern().as_u32())
-                .collect();
-            found.sort_unstable();
-            found.dedup();
-            let mut rules: Vec<u32> = found
-                .iter()
-                .flat_map(|id| self.postings[*id as usize].iter().copied())
-                .collect();
-            rules.sort_unstable();
-            rules.dedup();
-            for r in rules {
-                let ok = self.groups[r as usize]
-                    .iter()
-                    .all(|g| g.iter().any(|id| found.binary_search(id).is_ok()));
-                if ok {
-                    out.push(r);
+            let mut found = Bits::new(self.literals);
+            let mut found_ids = Vec::new();
+            for m in ac.find_overlapping_iter(hay.as_str()) {
+                let id = m.pattern().as_usize();
+                if found.set(id) {
+                    found_ids.push(id);
+                }
+            }
+            let mut seen = Bits::new(self.rules.len());
+            for id in found_ids {
+                for &r in &self.postings[id] {
+                    if seen.set(r as usize)
+                        && self.groups[r as usize][1..]
+                            .iter()
+                            .all(|g| g.iter().any(|id| found.get(*id as usize)))
+                    {
+                        out.push(r);
+                    }
                 }
             }
         }
         out.sort_unstable();
-        out.dedup();
         out.into_iter().map(|r| r as usize).collect()
     }
 
     /// The rules that match `ev`.
     pub fn detect(&self, ev: &Event) -> Vec<RuleMatch> {
+        let mut cache = EventCache::new(ev, &self.fields);
         self.candidates(ev)
             .into_iter()
-            .filter(|&i| self.matchers[i].matches(ev))
+            .filter(|&i| self.plans[i].eval(&mut cache, &self.fields))
             .map(|i| RuleMatch {
                 rule: self.rules[i].clone(),
             })
             .collect()
     }
 
-    /// Evaluate every rule on `ev` without the prefilter (the reference the
-    /// prefilter is tested against).
+    /// Evaluate every rule on `ev` with `mamori_model`'s evaluator and without
+    /// the prefilter: the slow reference [`Detector::detect`] is tested against.
     pub fn detect_exhaustive(&self, ev: &Event) -> Vec<RuleMatch> {
         (0..self.rules.len())
-            .filter(|&i| self.matchers[i].matches(ev))
+            .filter(|&i| self.rules[i].filter().matches(ev))
             .map(|i| RuleMatch {
                 rule: self.rules[i].clone(),
             })
             .collect()
+    }
+}
+
+/// A fixed-size bit set.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(n: usize) -> Self {
+        Bits(vec![0; n.div_ceil(64)])
+    }
+
+    /// Set bit `i`; whether it was clear.
+    fn set(&mut self, i: usize) -> bool {
+        let (w, b) = (i / 64, 1u64 << (i % 64));
+        let was_clear = self.0[w] & b == 0;
+        self.0[w] |= b;
+        was_clear
+    }
+
+    fn get(&self, i: usize) -> bool {
+        self.0[i / 64] & (1u64 << (i % 64)) != 0
     }
 }
 

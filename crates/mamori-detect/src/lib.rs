@@ -24,6 +24,7 @@ pub mod correlation;
 pub mod detector;
 pub mod error;
 pub mod mapping;
+mod plan;
 mod prefilter;
 pub mod rule;
 pub mod ruleset;
