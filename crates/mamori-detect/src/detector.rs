@@ -36,6 +36,8 @@ pub struct DetectorStats {
     pub literals: usize,
     /// Rules without any literal requirement (evaluated on every event).
     pub unindexed: usize,
+    /// Rules left out because their filter does not compile (see [`Detector::rejected`]).
+    pub rejected: usize,
 }
 
 /// Evaluates a set of rules on events (see the module doc).
@@ -50,22 +52,28 @@ pub struct Detector {
     postings: Vec<Vec<u32>>,
     /// Rule → its requirement groups (literal ids).
     groups: Vec<Vec<Vec<u32>>>,
+    /// Rules whose filter does not compile, with the reason.
+    rejected: Vec<(Arc<Rule>, String)>,
     /// Rules evaluated on every event.
     always: Vec<u32>,
     literals: usize,
 }
 
 impl Detector {
-    /// Index and compile `rules`. A rule whose filter does not compile
-    /// (rules from [`RuleSet`](crate::RuleSet) always do) is left out.
+    /// Index and compile `rules`. A rule whose filter does not compile (a
+    /// regex too big for the engine) is left out and listed in [`Detector::rejected`].
     pub fn new(rules: Vec<Arc<Rule>>) -> Detector {
         let mut kept = Vec::new();
         let mut plans = Vec::new();
         let mut fields = Fields::default();
+        let mut rejected = Vec::new();
         for r in rules {
-            if let Ok(p) = Plan::new(&r.filter(), &mut fields) {
-                kept.push(r);
-                plans.push(p);
+            match Plan::new(&r.filter(), &mut fields) {
+                Ok(p) => {
+                    kept.push(r);
+                    plans.push(p);
+                }
+                Err(e) => rejected.push((r, e.message)),
             }
         }
         let mut literal_ids: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
@@ -118,6 +126,7 @@ impl Detector {
         Detector {
             literals: literals.len(),
             rules: kept,
+            rejected,
             plans,
             fields,
             automaton,
@@ -138,7 +147,14 @@ impl Detector {
             rules: self.rules.len(),
             literals: self.literals,
             unindexed: self.always.len(),
+            rejected: self.rejected.len(),
         }
+    }
+
+    /// Rules left out because their filter does not compile (a regex over
+    /// the engine's size limit), with the reason.
+    pub fn rejected(&self) -> &[(Arc<Rule>, String)] {
+        &self.rejected
     }
 
     /// Indexes of the rules worth evaluating on `ev` (sorted).

@@ -180,10 +180,6 @@ fn read_rule(m: &Mapping, mappings: &Mappings, path: Option<&Path>) -> Result<Ru
             .map(|c| condition::compile(c, &selections))
             .collect::<Result<_, _>>()?,
     );
-    // Every regex must compile in the evaluator too (a last guard against half-loading).
-    Filter::and(vec![resolved.guard.clone(), detection.clone()])
-        .compile()
-        .map_err(|e| RuleError::new(ErrorKind::Regex, e.message))?;
     let fields = string_list(m, "fields")?
         .iter()
         .flat_map(|f| resolved.field(f))

@@ -263,8 +263,9 @@ fn compile_value(fields: &[String], m: &Mods, v: &Value, placeholders: Placehold
             }
         }
         let re = if flags.is_empty() { text } else { format!("(?{flags}){text}") };
-        if let Err(e) = regex::Regex::new(&re) {
-            return Err(RuleError::new(ErrorKind::Regex, regex_reason(&re, &e)));
+        // Parsing is enough to find unsupported syntax; compiling is the detector's job.
+        if let Err(e) = regex_syntax::Parser::new().parse(&re) {
+            return Err(RuleError::new(ErrorKind::Regex, regex_reason(&re, &e.to_string())));
         }
         return Ok(per_field(&|_| Pattern::Regex(re.clone())));
     }
@@ -290,8 +291,7 @@ fn string_pattern(s: &SigmaStr, field: Option<&str>, cased: bool) -> Pattern {
 }
 
 /// Why the regex engine refuses a pattern, in one line.
-fn regex_reason(re: &str, e: &regex::Error) -> String {
-    let msg = e.to_string();
+fn regex_reason(re: &str, msg: &str) -> String {
     let last = msg
         .lines()
         .rev()
