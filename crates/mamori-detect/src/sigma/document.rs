@@ -7,7 +7,7 @@ use mamori_model::Filter;
 use serde_norway::{Mapping, Value};
 
 use super::condition;
-use super::modifiers::{compile_item, scalar_text, yaml_kind};
+use super::modifiers::{Lookup, compile_item, scalar_text, yaml_kind};
 use crate::correlation::CorrelationRule;
 use crate::error::{ErrorKind, RuleError};
 use crate::mapping::{Mappings, Resolved};
@@ -209,6 +209,11 @@ fn read_rule(m: &Mapping, mappings: &Mappings, path: Option<&Path>) -> Result<Ru
 /// One named selection: a map (and of items), a list (or of maps/keywords) or a keyword.
 fn selection(v: &Value, r: &Resolved<'_>, used: &mut Vec<String>) -> Result<Filter, RuleError> {
     let placeholders = |name: &str| r.placeholder(name).map(<[String]>::to_vec);
+    let fields = |name: &str| r.field(name);
+    let lookup = Lookup {
+        placeholders: &placeholders,
+        fields: &fields,
+    };
     match v {
         Value::Mapping(map) => {
             if map.is_empty() {
@@ -230,7 +235,7 @@ fn selection(v: &Value, r: &Resolved<'_>, used: &mut Vec<String>) -> Result<Filt
                         used.push(t.clone());
                     }
                 }
-                items.push(compile_item(&targets, &mods, val, &placeholders).map_err(|e| e.at(&format!("`{key}`")))?);
+                items.push(compile_item(&targets, &mods, val, &lookup).map_err(|e| e.at(&format!("`{key}`")))?);
             }
             Ok(Filter::and(items))
         }
@@ -242,12 +247,12 @@ fn selection(v: &Value, r: &Resolved<'_>, used: &mut Vec<String>) -> Result<Filt
             for item in list {
                 items.push(match item {
                     Value::Mapping(_) => selection(item, r, used)?,
-                    other => compile_item(&[], &[], other, &placeholders)?,
+                    other => compile_item(&[], &[], other, &lookup)?,
                 });
             }
             Ok(Filter::or(items))
         }
-        Value::String(_) | Value::Number(_) | Value::Bool(_) => compile_item(&[], &[], v, &placeholders),
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => compile_item(&[], &[], v, &lookup),
         other => Err(structure(format!("a selection cannot be {}", yaml_kind(other)))),
     }
 }

@@ -31,6 +31,14 @@ use crate::error::{ErrorKind, RuleError};
 /// Placeholder lookup for `expand`.
 pub(crate) type Placeholders<'a> = &'a dyn Fn(&str) -> Option<Vec<String>>;
 
+/// What an item needs from its rule: placeholder values and the field mapping.
+pub(crate) struct Lookup<'a> {
+    /// Values of `%name%` for `expand`.
+    pub placeholders: Placeholders<'a>,
+    /// Mamori fields of a Sigma field name (for `fieldref`).
+    pub fields: &'a dyn Fn(&str) -> Vec<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Transform {
     Utf16Le,
@@ -162,7 +170,7 @@ pub(crate) fn compile_item(
     fields: &[String],
     mods: &[&str],
     values: &Value,
-    placeholders: Placeholders<'_>,
+    lookup: &Lookup<'_>,
 ) -> Result<Filter, RuleError> {
     let m = Mods::parse(mods)?;
     let list: Vec<&Value> = match values {
@@ -172,21 +180,21 @@ pub(crate) fn compile_item(
     if list.is_empty() {
         return Err(RuleError::new(ErrorKind::Value, "empty list of values"));
     }
-    if m.fieldref {
+    if m.fieldref && (m.before || m.after || m.cased) {
         return Err(RuleError::new(
             ErrorKind::Unimplemented,
-            "`fieldref` (comparing two fields) is not in the filter language yet",
+            "`fieldref` with `contains`, `startswith`, `endswith` or `cased`",
         ));
     }
     let mut per_value = Vec::new();
     for v in list {
-        per_value.push(compile_value(fields, &m, v, placeholders)?);
+        per_value.push(compile_value(fields, &m, v, lookup)?);
     }
     Ok(if m.all { Filter::and(per_value) } else { Filter::or(per_value) })
 }
 
 /// One value over all target fields.
-fn compile_value(fields: &[String], m: &Mods, v: &Value, placeholders: Placeholders<'_>) -> Result<Filter, RuleError> {
+fn compile_value(fields: &[String], m: &Mods, v: &Value, lookup: &Lookup<'_>) -> Result<Filter, RuleError> {
     if m.exists {
         let want = match v {
             Value::Bool(b) => *b,
@@ -226,6 +234,22 @@ fn compile_value(fields: &[String], m: &Mods, v: &Value, placeholders: Placehold
                 .collect(),
         )
     };
+    if m.fieldref {
+        if fields.is_empty() {
+            return Err(RuleError::new(ErrorKind::Value, "`fieldref` needs a field"));
+        }
+        let others = (lookup.fields)(&text);
+        let mut items = Vec::new();
+        for f in fields {
+            for o in &others {
+                items.push(Filter::FieldRef {
+                    field: f.clone(),
+                    other: o.clone(),
+                });
+            }
+        }
+        return Ok(Filter::or(items));
+    }
     if let Some(op) = m.compare {
         let n = text
             .trim()
@@ -269,7 +293,7 @@ fn compile_value(fields: &[String], m: &Mods, v: &Value, placeholders: Placehold
         }
         return Ok(per_field(&|_| Pattern::Regex(re.clone())));
     }
-    let alts = transform(SigmaStr::parse(&text), m, placeholders)?;
+    let alts = transform(SigmaStr::parse(&text), m, lookup.placeholders)?;
     let mut out = Vec::new();
     for s in alts {
         let s = s.wrap(m.before, m.after);
@@ -477,9 +501,18 @@ mod tests {
         None
     }
 
+    fn same(name: &str) -> Vec<String> {
+        vec![name.to_string()]
+    }
+
+    const PLAIN: Lookup<'static> = Lookup {
+        placeholders: &no_placeholders,
+        fields: &same,
+    };
+
     fn item(field: &str, mods: &[&str], yaml: &str) -> Result<String, RuleError> {
         let v: Value = serde_norway::from_str(yaml).unwrap();
-        compile_item(&[field.to_string()], mods, &v, &no_placeholders).map(|f| f.to_string())
+        compile_item(&[field.to_string()], mods, &v, &PLAIN).map(|f| f.to_string())
     }
 
     #[test]
@@ -542,9 +575,13 @@ mod tests {
     fn expand_placeholders() {
         let v: Value = serde_norway::from_str("'%hosts%*'").unwrap();
         let ph = |name: &str| (name == "hosts").then(|| vec!["ws1".to_string(), "ws2".to_string()]);
-        let f = compile_item(&["a".into()], &["expand"], &v, &ph).unwrap();
+        let lookup = Lookup {
+            placeholders: &ph,
+            fields: &same,
+        };
+        let f = compile_item(&["a".into()], &["expand"], &v, &lookup).unwrap();
         assert_eq!(f.to_string(), "a:ws1* or a:ws2*");
-        let err = compile_item(&["a".into()], &["expand"], &v, &no_placeholders).unwrap_err();
+        let err = compile_item(&["a".into()], &["expand"], &v, &PLAIN).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Placeholder);
         assert!(err.detail.contains("%hosts%"));
     }
@@ -554,15 +591,16 @@ mod tests {
         assert_eq!(item("a", &["bogus"], "x").unwrap_err().kind, ErrorKind::Modifier);
         assert_eq!(item("a", &["i"], "x").unwrap_err().kind, ErrorKind::Modifier);
         assert_eq!(item("a", &["contains", "endswith"], "x").unwrap_err().kind, ErrorKind::Modifier);
-        assert_eq!(item("a", &["fieldref"], "b").unwrap_err().kind, ErrorKind::Unimplemented);
+        assert_eq!(item("a", &["fieldref"], "b").unwrap(), "a:=b");
+        assert_eq!(item("a", &["fieldref", "contains"], "b").unwrap_err().kind, ErrorKind::Unimplemented);
     }
 
     #[test]
     fn keywords_and_text_fields_use_regexes() {
         let v: Value = serde_norway::from_str("'a.b'").unwrap();
-        let f = compile_item(&[], &[], &v, &no_placeholders).unwrap();
+        let f = compile_item(&[], &[], &v, &PLAIN).unwrap();
         assert_eq!(f.to_string(), r"/(?is)a\.b/");
-        let f = compile_item(&["message".into()], &["contains"], &v, &no_placeholders).unwrap();
+        let f = compile_item(&["message".into()], &["contains"], &v, &PLAIN).unwrap();
         assert_eq!(f.to_string(), r"message:/(?is)^.*a\.b.*$/");
     }
 }
