@@ -252,7 +252,10 @@ fn key_fields(h: &Hit) -> String {
     h.fields
         .iter()
         .map(|(k, v)| {
-            let short = k.rsplit('.').next().unwrap_or(k);
+            let short = ["winlog.event_data.", "winlog.user_data.", "aws.cloudtrail."]
+                .iter()
+                .find_map(|p| k.strip_prefix(p))
+                .unwrap_or(k);
             let v: String = v.chars().take(120).collect();
             format!("{short}={}", v.replace(['\n', '\r'], " "))
         })
