@@ -32,7 +32,9 @@ fn main() {
             stack.extend(std::fs::read_dir(&p).unwrap().flatten().map(|e| e.path()));
             continue;
         }
-        let Ok((f, input)) = open_and_sniff(&p) else { continue };
+        let Ok((f, input)) = open_and_sniff(&p) else {
+            continue;
+        };
         let ctx = ParseContext::new("t", p.display().to_string());
         events.extend(parse(f, input, &ctx).filter_map(|i| match i {
             Item::Event(e) => Some(*e),
@@ -61,9 +63,13 @@ fn main() {
         td.as_secs_f64() * 1e6 / events.len() as f64
     );
     let mut top: Vec<(usize, usize)> = per_rule.into_iter().enumerate().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|t| std::cmp::Reverse(t.1));
     for (i, n) in top.into_iter().take(25) {
         let r = &det.rules()[i];
-        println!("{n:>6} {} | {}", r.title, r.filter().to_string().chars().take(200).collect::<String>());
+        println!(
+            "{n:>6} {} | {}",
+            r.title,
+            r.filter().to_string().chars().take(200).collect::<String>()
+        );
     }
 }

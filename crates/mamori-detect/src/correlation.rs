@@ -125,12 +125,16 @@ pub fn parse_timespan(s: &str) -> Option<Duration> {
 }
 
 /// Read a correlation document.
-pub(crate) fn read(m: &Mapping, _mappings: &Mappings, path: Option<&Path>) -> Result<CorrelationRule, RuleError> {
+pub(crate) fn read(
+    m: &Mapping,
+    _mappings: &Mappings,
+    path: Option<&Path>,
+) -> Result<CorrelationRule, RuleError> {
     let meta = read_meta(m, path)?;
     let Some(Value::Mapping(c)) = m.get("correlation") else {
         return Err(corr_error("`correlation` must be a mapping"));
     };
-    let text = |k: &str| c.get(k).map(|v| scalar_text(v).ok().flatten()).flatten();
+    let text = |k: &str| c.get(k).and_then(|v| scalar_text(v).ok().flatten());
     let kind = match text("type").as_deref() {
         Some("event_count") => CorrelationType::EventCount,
         Some("value_count") => CorrelationType::ValueCount,
@@ -142,7 +146,10 @@ pub(crate) fn read(m: &Mapping, _mappings: &Mappings, path: Option<&Path>) -> Re
     let list = |k: &str| -> Result<Vec<String>, RuleError> {
         match c.get(k) {
             None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::Sequence(items)) => Ok(items.iter().filter_map(|v| scalar_text(v).ok().flatten()).collect()),
+            Some(Value::Sequence(items)) => Ok(items
+                .iter()
+                .filter_map(|v| scalar_text(v).ok().flatten())
+                .collect()),
             Some(v) => Ok(scalar_text(v)?.into_iter().collect()),
         }
     };
@@ -154,7 +161,8 @@ pub(crate) fn read(m: &Mapping, _mappings: &Mappings, path: Option<&Path>) -> Re
     let timespan = text("timespan")
         .or_else(|| text("timeframe"))
         .ok_or_else(|| corr_error("missing `correlation.timespan`"))?;
-    let timespan = parse_timespan(&timespan).ok_or_else(|| corr_error(format!("bad timespan `{timespan}`")))?;
+    let timespan =
+        parse_timespan(&timespan).ok_or_else(|| corr_error(format!("bad timespan `{timespan}`")))?;
     let mut condition = Vec::new();
     let mut value_field = None;
     match c.get("condition") {
@@ -180,7 +188,12 @@ pub(crate) fn read(m: &Mapping, _mappings: &Mappings, path: Option<&Path>) -> Re
                 });
             }
         }
-        Some(other) => return Err(corr_error(format!("`condition` must be a mapping, found {}", yaml_kind(other)))),
+        Some(other) => {
+            return Err(corr_error(format!(
+                "`condition` must be a mapping, found {}",
+                yaml_kind(other)
+            )));
+        }
         None => return Err(corr_error("missing `correlation.condition`")),
     }
     if kind == CorrelationType::ValueCount && value_field.is_none() {
@@ -287,7 +300,11 @@ pub struct Correlator {
 impl Correlator {
     /// Bind correlation rules to the detection rules they name (by `name` or
     /// `id`), mapping their group-by fields with each rule's log source.
-    pub fn new(correlations: Vec<CorrelationRule>, rules: &[Arc<Rule>], mappings: &Mappings) -> Result<Correlator, RuleError> {
+    pub fn new(
+        correlations: Vec<CorrelationRule>,
+        rules: &[Arc<Rule>],
+        mappings: &Mappings,
+    ) -> Result<Correlator, RuleError> {
         let mut bound = Vec::new();
         let mut by_rule: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
         for (ci, c) in correlations.into_iter().enumerate() {
@@ -296,13 +313,18 @@ impl Correlator {
                 let rule = rules
                     .iter()
                     .find(|r| r.name.as_deref() == Some(reference.as_str()) || r.id == *reference)
-                    .ok_or_else(|| corr_error(format!("`{}` refers to unknown rule `{reference}`", c.title)))?;
+                    .ok_or_else(|| {
+                        corr_error(format!("`{}` refers to unknown rule `{reference}`", c.title))
+                    })?;
                 let resolved = mappings.resolve(&rule.logsource);
                 let field_for = |sigma: &str| -> Vec<String> {
                     let actual = c
                         .aliases
                         .get(sigma)
-                        .and_then(|per| per.get(reference).or_else(|| rule.name.as_ref().and_then(|n| per.get(n))))
+                        .and_then(|per| {
+                            per.get(reference)
+                                .or_else(|| rule.name.as_ref().and_then(|n| per.get(n)))
+                        })
                         .map(String::as_str)
                         .unwrap_or(sigma);
                     resolved.field(actual)
@@ -357,7 +379,13 @@ impl Correlator {
         out
     }
 
-    fn observe_one(&mut self, ci: usize, mi: usize, ev: &Event, now: DateTime<Utc>) -> Option<CorrelationAlert> {
+    fn observe_one(
+        &mut self,
+        ci: usize,
+        mi: usize,
+        ev: &Event,
+        now: DateTime<Utc>,
+    ) -> Option<CorrelationAlert> {
         let b = &self.rules[ci];
         let rule = b.rule.clone();
         let (_, group_fields, value_fields) = &b.members[mi];
@@ -439,7 +467,12 @@ impl Correlator {
             count,
             first_seen: group.entries.front().map(|e| e.0).unwrap_or(now),
             last_seen: now,
-            event_ids: group.entries.iter().take(limits.event_ids).map(|e| e.3.clone()).collect(),
+            event_ids: group
+                .entries
+                .iter()
+                .take(limits.event_ids)
+                .map(|e| e.3.clone())
+                .collect(),
             rule,
         };
         // One alert per window: start counting afresh.
@@ -510,12 +543,30 @@ correlation:
   condition: { gte: 3 }
 level: high
 "#;
-        let alerts = run(corr, &[(4625, "bob", "1.1.1.1", 0), (4625, "bob", "1.1.1.1", 10), (4625, "eve", "1.1.1.1", 20), (4625, "bob", "1.1.1.1", 30)]);
+        let alerts = run(
+            corr,
+            &[
+                (4625, "bob", "1.1.1.1", 0),
+                (4625, "bob", "1.1.1.1", 10),
+                (4625, "eve", "1.1.1.1", 20),
+                (4625, "bob", "1.1.1.1", 30),
+            ],
+        );
         assert_eq!(alerts.len(), 1);
-        assert_eq!(alerts[0].group, [("TargetUserName".to_string(), "bob".to_string())]);
+        assert_eq!(
+            alerts[0].group,
+            [("TargetUserName".to_string(), "bob".to_string())]
+        );
         assert_eq!(alerts[0].count, 3);
         // Outside the window: no alert.
-        let alerts = run(corr, &[(4625, "bob", "x", 0), (4625, "bob", "x", 50), (4625, "bob", "x", 120)]);
+        let alerts = run(
+            corr,
+            &[
+                (4625, "bob", "x", 0),
+                (4625, "bob", "x", 50),
+                (4625, "bob", "x", 120),
+            ],
+        );
         assert!(alerts.is_empty());
     }
 
@@ -531,7 +582,15 @@ correlation:
   timespan: 5m
   condition: { gte: 3, field: TargetUserName }
 "#;
-        let alerts = run(corr, &[(4625, "a", "9.9.9.9", 0), (4625, "a", "9.9.9.9", 1), (4625, "b", "9.9.9.9", 2), (4625, "c", "9.9.9.9", 3)]);
+        let alerts = run(
+            corr,
+            &[
+                (4625, "a", "9.9.9.9", 0),
+                (4625, "a", "9.9.9.9", 1),
+                (4625, "b", "9.9.9.9", 2),
+                (4625, "c", "9.9.9.9", 3),
+            ],
+        );
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].count, 3);
     }
@@ -557,7 +616,11 @@ correlation:
         let det = crate::Detector::new(set.rules.clone());
         let mut c = Correlator::new(set.correlations.clone(), &set.rules, &Mappings::builtin())
             .unwrap()
-            .with_limits(Limits { events_per_group: 5, groups: 10, event_ids: 3 });
+            .with_limits(Limits {
+                events_per_group: 5,
+                groups: 10,
+                event_ids: 3,
+            });
         for i in 0..100 {
             let (ev, t) = event(4625, &format!("u{i}"), "x", i);
             for m in det.detect(&ev) {

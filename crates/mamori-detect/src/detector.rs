@@ -112,7 +112,11 @@ impl Detector {
         } else {
             AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
-                .kind(std::env::var("MAMORI_AC_DFA").ok().map(|_| aho_corasick::AhoCorasickKind::DFA))
+                .kind(
+                    std::env::var("MAMORI_AC_DFA")
+                        .ok()
+                        .map(|_| aho_corasick::AhoCorasickKind::DFA),
+                )
                 .build(&literals)
                 .ok()
         };
@@ -120,7 +124,9 @@ impl Detector {
             // Cannot happen with sane inputs; fall back to evaluating everything.
             always = (0..kept.len() as u32).collect();
         }
-        if let Some(ac) = &automaton && std::env::var("MAMORI_AC_DEBUG").is_ok() {
+        if let Some(ac) = &automaton
+            && std::env::var("MAMORI_AC_DEBUG").is_ok()
+        {
             eprintln!("automaton {:?}: {} bytes", ac.kind(), ac.memory_usage());
         }
         Detector {
@@ -241,7 +247,9 @@ pub fn explain(rule: &Rule, ev: &Event) -> Vec<Explanation> {
     full.visit(&mut |f| {
         let field = match f {
             Filter::Match { field, .. } => field.clone(),
-            Filter::Compare { field, .. } | Filter::Range { field, .. } | Filter::Exists { field } => Some(field.clone()),
+            Filter::Compare { field, .. } | Filter::Range { field, .. } | Filter::Exists { field } => {
+                Some(field.clone())
+            }
             _ => return,
         };
         let values = field

@@ -254,7 +254,13 @@ impl Mappings {
         let mut best: Option<(usize, &Source)> = None;
         for file in &self.files {
             for s in &file.sources {
-                let score = (|| Some(eq(&s.product, &ls.product)? + eq(&s.service, &ls.service)? + eq(&s.category, &ls.category)?))();
+                let score = (|| {
+                    Some(
+                        eq(&s.product, &ls.product)?
+                            + eq(&s.service, &ls.service)?
+                            + eq(&s.category, &ls.category)?,
+                    )
+                })();
                 if let Some(score) = score
                     && score > 0
                     && best.is_none_or(|(b, _)| score >= b)
@@ -305,7 +311,10 @@ fn fallback_guard(ls: &LogSource) -> Filter {
     if let Some(p) = &ls.product {
         parts.push(m("event.module", p.to_ascii_lowercase()));
         if let Some(s) = &ls.service {
-            parts.push(m("event.dataset", format!("{}.{}", p.to_ascii_lowercase(), s.to_ascii_lowercase())));
+            parts.push(m(
+                "event.dataset",
+                format!("{}.{}", p.to_ascii_lowercase(), s.to_ascii_lowercase()),
+            ));
         }
     } else if let Some(s) = &ls.service {
         parts.push(m("event.module", s.to_ascii_lowercase()));
@@ -374,7 +383,10 @@ mod tests {
         assert_eq!(r.field("EventID"), ["winlog.event_id"]);
         assert_eq!(
             r.field("IntegrityLevel"),
-            ["winlog.event_data.IntegrityLevel", "winlog.user_data.IntegrityLevel"]
+            [
+                "winlog.event_data.IntegrityLevel",
+                "winlog.user_data.IntegrityLevel"
+            ]
         );
         assert!(r.guard.to_string().contains("4688"), "{}", r.guard);
         let r = m.resolve(&ls(Some("windows"), Some("security"), None));
@@ -385,7 +397,10 @@ mod tests {
     fn unknown_products_fall_back_to_module() {
         let m = Mappings::builtin();
         let r = m.resolve(&ls(Some("okta"), Some("okta"), None));
-        assert_eq!(r.guard.to_string(), r#"event.module:"okta" and event.dataset:"okta.okta""#);
+        assert_eq!(
+            r.guard.to_string(),
+            r#"event.module:"okta" and event.dataset:"okta.okta""#
+        );
         assert_eq!(r.field("eventType"), ["eventType"]);
     }
 

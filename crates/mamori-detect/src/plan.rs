@@ -78,7 +78,11 @@ impl<'a> EventCache<'a> {
     pub(crate) fn new(ev: &'a Event, fields: &Fields) -> Self {
         let mut slots = Vec::with_capacity(fields.len());
         slots.resize_with(fields.len(), || None);
-        EventCache { ev, slots, leaves: None }
+        EventCache {
+            ev,
+            slots,
+            leaves: None,
+        }
     }
 
     /// The text of every leaf but `event.original` and `@timestamp` (what bare values match).
@@ -164,7 +168,11 @@ enum Tok {
 
 /// Whether `p` on a field of `kind` can go into a [`ValueSet`].
 fn fits(kind: FieldKind, p: &Pattern) -> bool {
-    kind == FieldKind::Keyword && matches!(p, Pattern::Term(_) | Pattern::Phrase(_) | Pattern::Wildcard(_) | Pattern::Regex(_))
+    kind == FieldKind::Keyword
+        && matches!(
+            p,
+            Pattern::Term(_) | Pattern::Phrase(_) | Pattern::Wildcard(_) | Pattern::Regex(_)
+        )
 }
 
 impl ValueSet {
@@ -248,7 +256,9 @@ impl ValueSet {
             }
         }
         let l = lower.as_str();
-        if self.prefixes.iter().any(|p| l.starts_with(p.as_str())) || self.suffixes.iter().any(|s| l.ends_with(s.as_str())) {
+        if self.prefixes.iter().any(|p| l.starts_with(p.as_str()))
+            || self.suffixes.iter().any(|s| l.ends_with(s.as_str()))
+        {
             return true;
         }
         let contains = match &self.contains_ac {
@@ -309,7 +319,12 @@ impl Plan {
     pub(crate) fn new(f: &Filter, fields: &mut Fields) -> Result<Plan, FilterError> {
         Ok(match f {
             Filter::All => Plan::All,
-            Filter::And(items) => Plan::And(items.iter().map(|i| Plan::new(i, fields)).collect::<Result<_, _>>()?),
+            Filter::And(items) => Plan::And(
+                items
+                    .iter()
+                    .map(|i| Plan::new(i, fields))
+                    .collect::<Result<_, _>>()?,
+            ),
             Filter::Or(items) => {
                 let mut groups: Vec<(String, ValueSet)> = Vec::new();
                 let mut rest = Vec::new();
@@ -347,7 +362,11 @@ impl Plan {
                     out.push(Plan::Bare(bare));
                 }
                 out.extend(rest);
-                if out.len() == 1 { out.pop().expect("one") } else { Plan::Or(out) }
+                if out.len() == 1 {
+                    out.pop().expect("one")
+                } else {
+                    Plan::Or(out)
+                }
             }
             Filter::Not(inner) => Plan::Not(Box::new(Plan::new(inner, fields)?)),
             Filter::Match {

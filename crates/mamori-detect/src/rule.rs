@@ -110,7 +110,11 @@ impl Attack {
     pub fn from_tags(tags: &[String]) -> Attack {
         let mut out = Attack::default();
         for tag in tags {
-            let Some(rest) = tag.to_ascii_lowercase().strip_prefix("attack.").map(str::to_string) else {
+            let Some(rest) = tag
+                .to_ascii_lowercase()
+                .strip_prefix("attack.")
+                .map(str::to_string)
+            else {
                 continue;
             };
             let tactic = rest.replace('_', "-");
@@ -194,10 +198,16 @@ mod tests {
 
     #[test]
     fn attack_tags() {
-        let tags: Vec<String> = ["attack.credential_access", "attack.t1003.001", "attack.T1059", "attack.g0007", "cve.2021-1"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let tags: Vec<String> = [
+            "attack.credential_access",
+            "attack.t1003.001",
+            "attack.T1059",
+            "attack.g0007",
+            "cve.2021-1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let a = Attack::from_tags(&tags);
         assert_eq!(a.tactics, ["credential-access"]);
         assert_eq!(a.techniques, ["T1003.001", "T1059"]);

@@ -72,7 +72,9 @@ impl RuleSet {
 
     /// Load these files (on all cores).
     pub fn load_files(paths: &[PathBuf], mappings: &Mappings) -> RuleSet {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len().max(1));
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(paths.len().max(1));
         let chunk = paths.len().div_ceil(threads).max(1);
         let parts: Vec<RuleSet> = std::thread::scope(|s| {
             let handles: Vec<_> = paths
@@ -87,7 +89,10 @@ impl RuleSet {
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
         });
         let mut out = RuleSet::default();
         for p in parts {

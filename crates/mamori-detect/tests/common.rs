@@ -9,7 +9,9 @@ use mamori_model::Event;
 
 /// `../shared/data/<sub>` seen from the workspace, or `None` (printing why) when absent.
 pub fn shared(sub: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(sub);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(sub);
     if dir.exists() {
         Some(dir)
     } else {
@@ -42,7 +44,11 @@ pub fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case(ext)) {
+            } else if p
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+            {
                 out.push(p);
             }
         }

@@ -10,7 +10,11 @@ fn set(yaml: &str) -> RuleSet {
 
 fn error(yaml: &str) -> (ErrorKind, String) {
     let s = set(yaml);
-    assert!(s.rules.is_empty(), "rule loaded: {:?}", s.rules.first().map(|r| r.filter().to_string()));
+    assert!(
+        s.rules.is_empty(),
+        "rule loaded: {:?}",
+        s.rules.first().map(|r| r.filter().to_string())
+    );
     let e = s.errors.first().expect("an error");
     (e.error.kind, e.error.detail.clone())
 }
@@ -57,7 +61,10 @@ fn a_rule_with_metadata_matches_and_explains() {
     assert_eq!(r.falsepositives, ["Admin scripts"]);
     assert_eq!(r.logsource.category.as_deref(), Some("process_creation"));
     let d = Detector::new(s.rules.clone());
-    let hit = sysmon_process(r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", "powershell /enc SQBFAFgA");
+    let hit = sysmon_process(
+        r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
+        "powershell /enc SQBFAFgA",
+    );
     assert_eq!(d.detect(&hit).len(), 1);
     let dash = sysmon_process(r"C:\x\POWERSHELL.EXE", "powershell \u{2013}enc SQBFAFgA");
     assert_eq!(d.detect(&dash).len(), 1);
@@ -66,7 +73,10 @@ fn a_rule_with_metadata_matches_and_explains() {
     let other = sysmon_process(r"C:\x\cmd.exe", "cmd /c -enc x");
     assert!(d.detect(&other).is_empty());
     let why = mamori_detect::explain(r, &hit);
-    assert!(why.iter().any(|e| e.holds && e.condition.contains("powershell.exe")));
+    assert!(
+        why.iter()
+            .any(|e| e.holds && e.condition.contains("powershell.exe"))
+    );
 }
 
 #[test]
@@ -83,7 +93,10 @@ detection:
     let d = Detector::new(s.rules);
     let mut ev = Event::new("t", chrono::Utc::now(), "x");
     ev.set("winlog.channel", "Security".into());
-    ev.set("winlog.event_data.CommandLine", "run SEKURLSA::logonpasswords".into());
+    ev.set(
+        "winlog.event_data.CommandLine",
+        "run SEKURLSA::logonpasswords".into(),
+    );
     assert_eq!(d.detect(&ev).len(), 1);
     ev.set("winlog.event_data.SubjectUserName", "bob".into());
     assert!(d.detect(&ev).is_empty());
@@ -92,17 +105,61 @@ detection:
 #[test]
 fn precise_reasons() {
     let cases = [
-        ("title: x\nlogsource: {product: windows}\ndetection: {condition: sel}", ErrorKind::Condition, "unknown selection `sel`"),
-        ("title: x\nlogsource: {product: windows}\ndetection: {sel: {a: 1}}", ErrorKind::Structure, "missing `detection.condition`"),
-        ("title: x\nlogsource: {product: windows}", ErrorKind::Structure, "missing `detection`"),
-        ("logsource: {product: windows}\ndetection: {sel: {a: 1}, condition: sel}", ErrorKind::Structure, "missing `title`"),
-        ("title: x\ndetection: {sel: {a: 1}, condition: sel}", ErrorKind::Structure, "missing `logsource`"),
-        ("title: x\nlogsource: {product: windows}\ndetection: {sel: {a|nope: 1}, condition: sel}", ErrorKind::Modifier, "unknown modifier `nope`"),
-        ("title: x\nlogsource: {product: windows}\ndetection: {sel: {a|re: '(?<=x)y'}, condition: sel}", ErrorKind::Regex, "look-around"),
-        ("title: x\nlogsource: {product: windows}\ndetection: {sel: {a|cidr: 'x/33'}, condition: sel}", ErrorKind::Value, "not a CIDR"),
-        ("title: x\nlogsource: {product: windows}\ndetection: {sel: {a|expand: '%none%'}, condition: sel}", ErrorKind::Placeholder, "%none%"),
-        ("title: x\nlogsource: {product: windows}\ndetection: {sel: {a: 1}, condition: 'sel | count() > 5'}", ErrorKind::Unimplemented, "aggregation"),
-        ("title: x\nlevel: urgent\nlogsource: {product: windows}\ndetection: {sel: {a: 1}, condition: sel}", ErrorKind::Value, "unknown level"),
+        (
+            "title: x\nlogsource: {product: windows}\ndetection: {condition: sel}",
+            ErrorKind::Condition,
+            "unknown selection `sel`",
+        ),
+        (
+            "title: x\nlogsource: {product: windows}\ndetection: {sel: {a: 1}}",
+            ErrorKind::Structure,
+            "missing `detection.condition`",
+        ),
+        (
+            "title: x\nlogsource: {product: windows}",
+            ErrorKind::Structure,
+            "missing `detection`",
+        ),
+        (
+            "logsource: {product: windows}\ndetection: {sel: {a: 1}, condition: sel}",
+            ErrorKind::Structure,
+            "missing `title`",
+        ),
+        (
+            "title: x\ndetection: {sel: {a: 1}, condition: sel}",
+            ErrorKind::Structure,
+            "missing `logsource`",
+        ),
+        (
+            "title: x\nlogsource: {product: windows}\ndetection: {sel: {a|nope: 1}, condition: sel}",
+            ErrorKind::Modifier,
+            "unknown modifier `nope`",
+        ),
+        (
+            "title: x\nlogsource: {product: windows}\ndetection: {sel: {a|re: '(?<=x)y'}, condition: sel}",
+            ErrorKind::Regex,
+            "look-around",
+        ),
+        (
+            "title: x\nlogsource: {product: windows}\ndetection: {sel: {a|cidr: 'x/33'}, condition: sel}",
+            ErrorKind::Value,
+            "not a CIDR",
+        ),
+        (
+            "title: x\nlogsource: {product: windows}\ndetection: {sel: {a|expand: '%none%'}, condition: sel}",
+            ErrorKind::Placeholder,
+            "%none%",
+        ),
+        (
+            "title: x\nlogsource: {product: windows}\ndetection: {sel: {a: 1}, condition: 'sel | count() > 5'}",
+            ErrorKind::Unimplemented,
+            "aggregation",
+        ),
+        (
+            "title: x\nlevel: urgent\nlogsource: {product: windows}\ndetection: {sel: {a: 1}, condition: sel}",
+            ErrorKind::Value,
+            "unknown level",
+        ),
         ("action: global\ntitle: x", ErrorKind::Unimplemented, "action"),
         ("title: [unclosed", ErrorKind::Yaml, ""),
     ];
@@ -115,7 +172,13 @@ fn precise_reasons() {
 
 #[test]
 fn a_bad_selection_never_half_loads() {
-    let s = set("title: x\nlogsource: {product: windows}\ndetection:\n  good: {a: 1}\n  bad: {b|re: '(?!x)'}\n  condition: good or bad\n");
+    let s = set(
+        "title: x\nlogsource: {product: windows}\ndetection:\n  good: {a: 1}\n  bad: {b|re: '(?!x)'}\n  condition: good or bad\n",
+    );
     assert!(s.rules.is_empty());
-    assert!(s.errors[0].error.detail.contains("selection `bad`"), "{}", s.errors[0].error);
+    assert!(
+        s.errors[0].error.detail.contains("selection `bad`"),
+        "{}",
+        s.errors[0].error
+    );
 }

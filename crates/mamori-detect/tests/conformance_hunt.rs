@@ -17,7 +17,10 @@ fn windows_detector(sigma: &Path) -> Detector {
 
 /// (rule title, sample file under ../shared/data/evtx)
 const WELL_KNOWN: &[(&str, &str)] = &[
-    ("HackTool - Mimikatz Execution", "DeepBlueCLI/evtx/powersploit-system.evtx"),
+    (
+        "HackTool - Mimikatz Execution",
+        "DeepBlueCLI/evtx/powersploit-system.evtx",
+    ),
     (
         "PsExec Service Child Process Execution as LOCAL SYSTEM",
         "EVTX-ATTACK-SAMPLES/Privilege Escalation/sysmon_privesc_psexec_dwell.evtx",
@@ -34,9 +37,18 @@ const WELL_KNOWN: &[(&str, &str)] = &[
         "HackTool - Dumpert Process Dumper Default File",
         "EVTX-ATTACK-SAMPLES/Credential Access/sysmon_10_11_outlfank_dumpert_and_andrewspecial_memdump.evtx",
     ),
-    ("Metasploit SMB Authentication", "DeepBlueCLI/evtx/smb-password-guessing-security.evtx"),
-    ("Malicious PowerShell Commandlets - ScriptBlock", "DeepBlueCLI/evtx/Powershell-Invoke-Obfuscation-many.evtx"),
-    ("CobaltStrike Service Installations - System", "DeepBlueCLI/evtx/metasploit-psexec-powershell-target-system.evtx"),
+    (
+        "Metasploit SMB Authentication",
+        "DeepBlueCLI/evtx/smb-password-guessing-security.evtx",
+    ),
+    (
+        "Malicious PowerShell Commandlets - ScriptBlock",
+        "DeepBlueCLI/evtx/Powershell-Invoke-Obfuscation-many.evtx",
+    ),
+    (
+        "CobaltStrike Service Installations - System",
+        "DeepBlueCLI/evtx/metasploit-psexec-powershell-target-system.evtx",
+    ),
     (
         "Bypass UAC via Fodhelper.exe",
         "EVTX-ATTACK-SAMPLES/Privilege Escalation/Sysmon_UACME_33.evtx",
@@ -59,10 +71,15 @@ fn well_known_rules_fire_on_their_samples() {
     let detector = windows_detector(&sigma);
     let mut missing = Vec::new();
     for (title, file) in WELL_KNOWN {
-        assert!(detector.rules().iter().any(|r| r.title == *title), "rule `{title}` not loaded");
+        assert!(
+            detector.rules().iter().any(|r| r.title == *title),
+            "rule `{title}` not loaded"
+        );
         let events = common::events(&evtx.join(file));
         assert!(!events.is_empty(), "{file} has no events");
-        let fired = events.iter().any(|ev| detector.detect(ev).iter().any(|m| m.rule.title == *title));
+        let fired = events
+            .iter()
+            .any(|ev| detector.detect(ev).iter().any(|m| m.rule.title == *title));
         println!("{} {title} on {file}", if fired { "ok  " } else { "MISS" });
         if !fired {
             missing.push(*title);
@@ -93,13 +110,25 @@ fn hunt_evtx_folder() {
             // The reference is slow in debug builds: compare on every 250th event.
             if (i * 7 + j) % 250 == 0 {
                 checked += 1;
-                let slow: Vec<String> = detector.detect_exhaustive(ev).iter().map(|m| m.rule.id.clone()).collect();
-                assert_eq!(fast, slow, "prefiltered detector differs from the model on {} event {j}", file.display());
+                let slow: Vec<String> = detector
+                    .detect_exhaustive(ev)
+                    .iter()
+                    .map(|m| m.rule.id.clone())
+                    .collect();
+                assert_eq!(
+                    fast,
+                    slow,
+                    "prefiltered detector differs from the model on {} event {j}",
+                    file.display()
+                );
             }
         }
     }
     let total: usize = by_rule.values().sum();
-    println!("{events} events, {total} detections by {} rules ({checked} events cross-checked)", by_rule.len());
+    println!(
+        "{events} events, {total} detections by {} rules ({checked} events cross-checked)",
+        by_rule.len()
+    );
     for ((level, title), n) in by_rule.iter().rev() {
         println!("{n:>6}  {level:<13} {title}");
     }

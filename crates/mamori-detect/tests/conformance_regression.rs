@@ -15,7 +15,9 @@ const GAPS: &[(&str, &str)] = &[];
 
 #[test]
 fn sigmahq_regression_data() {
-    let Some(root) = common::shared("sigma") else { return };
+    let Some(root) = common::shared("sigma") else {
+        return;
+    };
     let mappings = Mappings::builtin();
     let mut set = RuleSet::default();
     for sub in ["rules", "rules-emerging-threats", "rules-threat-hunting"] {
@@ -27,15 +29,24 @@ fn sigmahq_regression_data() {
         .filter_map(|e| Some((e.id.clone()?, e.error.to_string())))
         .collect();
     let detector = Detector::new(set.rules.clone());
-    let by_id: HashMap<&str, usize> = detector.rules().iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+    let by_id: HashMap<&str, usize> = detector
+        .rules()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
     let infos: Vec<_> = common::files(&root.join("regression_data"), "yml")
         .into_iter()
         .filter(|p| p.file_name().is_some_and(|n| n == "info.yml"))
         .collect();
     let (mut pass, mut miss, mut gap, mut skipped) = (0, 0, 0, 0);
     for info in &infos {
-        let Ok(text) = std::fs::read_to_string(info) else { continue };
-        let Ok(doc) = serde_norway::from_str::<Value>(&text) else { continue };
+        let Ok(text) = std::fs::read_to_string(info) else {
+            continue;
+        };
+        let Ok(doc) = serde_norway::from_str::<Value>(&text) else {
+            continue;
+        };
         let ids: Vec<String> = doc["rule_metadata"]
             .as_sequence()
             .into_iter()
@@ -43,7 +54,9 @@ fn sigmahq_regression_data() {
             .filter_map(|m| m["id"].as_str().map(str::to_string))
             .collect();
         for test in doc["regression_tests_info"].as_sequence().into_iter().flatten() {
-            let Some(rel) = test["path"].as_str() else { continue };
+            let Some(rel) = test["path"].as_str() else {
+                continue;
+            };
             let file = root.join(rel);
             if !file.exists() {
                 skipped += 1;
@@ -59,18 +72,29 @@ fn sigmahq_regression_data() {
                 }
                 let Some(&ri) = by_id.get(id.as_str()) else {
                     miss += 1;
-                    println!("MISS {id} ({rel}): rule not loaded: {}", unsupported.get(id).map_or("not found", String::as_str));
+                    println!(
+                        "MISS {id} ({rel}): rule not loaded: {}",
+                        unsupported.get(id).map_or("not found", String::as_str)
+                    );
                     continue;
                 };
-                let fired = events.iter().any(|ev| detector.detect(ev).iter().any(|m| m.rule.id == *id));
+                let fired = events
+                    .iter()
+                    .any(|ev| detector.detect(ev).iter().any(|m| m.rule.id == *id));
                 if fired {
                     pass += 1;
                     continue;
                 }
                 miss += 1;
                 let rule = &detector.rules()[ri];
-                let exhaustive = events.iter().any(|ev| detector.detect_exhaustive(ev).iter().any(|m| m.rule.id == *id));
-                println!("MISS {id} {} ({rel}, {} events, exhaustive={exhaustive})", rule.title, events.len());
+                let exhaustive = events
+                    .iter()
+                    .any(|ev| detector.detect_exhaustive(ev).iter().any(|m| m.rule.id == *id));
+                println!(
+                    "MISS {id} {} ({rel}, {} events, exhaustive={exhaustive})",
+                    rule.title,
+                    events.len()
+                );
                 println!("     filter: {}", rule.filter());
                 if let Some(ev) = events.first() {
                     for e in explain(rule, ev).iter().filter(|e| !e.holds) {
@@ -80,6 +104,9 @@ fn sigmahq_regression_data() {
             }
         }
     }
-    println!("regression: {} tests, {pass} pass, {miss} miss, {gap} known gaps, {skipped} skipped", infos.len());
+    println!(
+        "regression: {} tests, {pass} pass, {miss} miss, {gap} known gaps, {skipped} skipped",
+        infos.len()
+    );
     assert_eq!(miss, 0, "regression misses");
 }

@@ -10,7 +10,9 @@ use mamori_detect::{Mappings, RuleSet};
 
 #[test]
 fn sigmahq_rules_compile() {
-    let Some(root) = common::shared("sigma") else { return };
+    let Some(root) = common::shared("sigma") else {
+        return;
+    };
     let mappings = Mappings::builtin();
     let mut all = RuleSet::default();
     for sub in ["rules", "rules-emerging-threats", "rules-threat-hunting"] {

@@ -40,7 +40,9 @@ fn peak_rss_mib() -> f64 {
 fn events_of(paths: &[PathBuf]) -> Vec<Event> {
     let mut out = Vec::new();
     for p in paths {
-        let Ok((format, input)) = open_and_sniff(p) else { continue };
+        let Ok((format, input)) = open_and_sniff(p) else {
+            continue;
+        };
         let ctx = ParseContext::new("bench", p.display().to_string());
         out.extend(parse(format, input, &ctx).filter_map(|i| match i {
             Item::Event(ev) => Some(*ev),
@@ -69,10 +71,14 @@ fn main() {
         return;
     };
     let sigma = data.join("sigma");
-    let windows: Vec<PathBuf> = ["rules/windows", "rules-emerging-threats", "rules-threat-hunting/windows"]
-        .iter()
-        .map(|s| sigma.join(s))
-        .collect();
+    let windows: Vec<PathBuf> = [
+        "rules/windows",
+        "rules-emerging-threats",
+        "rules-threat-hunting/windows",
+    ]
+    .iter()
+    .map(|s| sigma.join(s))
+    .collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
 
     // 1. The hunt, as `mamori hunt --rules … ../shared/data/evtx` runs it.
@@ -88,14 +94,26 @@ fn main() {
     let scan = t1.elapsed();
     let wall = t0.elapsed();
     let stats = detector.stats();
-    println!("hunt: {} SigmaHQ Windows rules over ../shared/data/evtx ({threads} threads)", n_rules);
+    println!(
+        "hunt: {} SigmaHQ Windows rules over ../shared/data/evtx ({threads} threads)",
+        n_rules
+    );
     println!("| measure | value |");
     println!("|---|---|");
-    println!("| rules loaded + indexed | {n_rules} in {:.2} s |", load.as_secs_f64());
-    println!("| literals in the prefilter / unindexed rules | {} / {} |", stats.literals, stats.unindexed);
+    println!(
+        "| rules loaded + indexed | {n_rules} in {:.2} s |",
+        load.as_secs_f64()
+    );
+    println!(
+        "| literals in the prefilter / unindexed rules | {} / {} |",
+        stats.literals, stats.unindexed
+    );
     println!("| files / events | {} / {} |", report.files, report.events);
     println!("| scan time | {:.2} s |", scan.as_secs_f64());
-    println!("| events/s (scan) | {:.0} |", report.events as f64 / scan.as_secs_f64());
+    println!(
+        "| events/s (scan) | {:.0} |",
+        report.events as f64 / scan.as_secs_f64()
+    );
     println!("| wall (load + scan) | {:.2} s |", wall.as_secs_f64());
     println!("| detections / rules fired | {} / {} |", report.hits.len(), {
         let mut ids: Vec<&str> = report.hits.iter().map(|h| h.rule.id.as_str()).collect();
@@ -118,7 +136,10 @@ fn main() {
     let evtx_events = events_of(&files);
     let aws_files = expand_paths(&[data.join("aws")]).unwrap_or_default();
     let aws_events = events_of(&aws_files);
-    println!("\ndetect: every SigmaHQ rule ({n_all}, loaded in {:.2} s), one thread", load_all.as_secs_f64());
+    println!(
+        "\ndetect: every SigmaHQ rule ({n_all}, loaded in {:.2} s), one thread",
+        load_all.as_secs_f64()
+    );
     println!("| events | count | µs/event | matches |");
     println!("|---|---|---|---|");
     for (name, evs) in [("EVTX", &evtx_events), ("CloudTrail", &aws_events)] {

@@ -90,7 +90,9 @@ pub fn load_rules(dirs: &[PathBuf], mapping_files: &[PathBuf]) -> anyhow::Result
     }
     let mut set = RuleSet::default();
     for d in dirs {
-        set.merge(RuleSet::load_dir(d, &mappings).with_context(|| format!("cannot read rules {}", d.display()))?);
+        set.merge(
+            RuleSet::load_dir(d, &mappings).with_context(|| format!("cannot read rules {}", d.display()))?,
+        );
     }
     Ok((set, mappings))
 }
@@ -101,7 +103,7 @@ pub fn hunt_files(detector: &Detector, files: &[PathBuf], threads: usize) -> Hun
         .iter()
         .map(|p| (std::fs::metadata(p).map(|m| m.len()).unwrap_or(0), p))
         .collect();
-    order.sort_by(|a, b| b.0.cmp(&a.0));
+    order.sort_by_key(|o| std::cmp::Reverse(o.0));
     let next = AtomicUsize::new(0);
     let threads = threads.clamp(1, order.len().max(1));
     let parts: Vec<HuntReport> = std::thread::scope(|s| {
@@ -118,7 +120,10 @@ pub fn hunt_files(detector: &Detector, files: &[PathBuf], threads: usize) -> Hun
                 })
             })
             .collect();
-        workers.into_iter().map(|w| w.join().unwrap_or_default()).collect()
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_default())
+            .collect()
     });
     let mut out = HuntReport::default();
     for p in parts {
@@ -128,7 +133,8 @@ pub fn hunt_files(detector: &Detector, files: &[PathBuf], threads: usize) -> Hun
         out.events += p.events;
         out.bad += p.bad;
     }
-    out.hits.sort_by(|a, b| (a.time, &a.file, &a.rule.title).cmp(&(b.time, &b.file, &b.rule.title)));
+    out.hits
+        .sort_by(|a, b| (a.time, &a.file, &a.rule.title).cmp(&(b.time, &b.file, &b.rule.title)));
     out
 }
 
@@ -195,7 +201,8 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<ExitCode> {
     if !["table", "csv", "json"].contains(&args.output.as_str()) {
         bail!("--output must be table, csv or json, not `{}`", args.output);
     }
-    let min_level = Level::parse(&args.min_level).with_context(|| format!("unknown level `{}`", args.min_level))?;
+    let min_level =
+        Level::parse(&args.min_level).with_context(|| format!("unknown level `{}`", args.min_level))?;
     let start = Instant::now();
     let (mut set, _) = load_rules(&args.rules, &args.mapping)?;
     set.retain(|r| r.level >= min_level);
@@ -264,7 +271,11 @@ fn key_fields(h: &Hit) -> String {
 }
 
 fn write_table(out: &mut impl Write, hits: &[Hit]) -> std::io::Result<()> {
-    writeln!(out, "{:<20}  {:<16}  {:<24}  {:<8}  {:<50}  fields", "time", "computer", "account", "level", "rule")?;
+    writeln!(
+        out,
+        "{:<20}  {:<16}  {:<24}  {:<8}  {:<50}  fields",
+        "time", "computer", "account", "level", "rule"
+    )?;
     for h in hits {
         let cut = |s: &str, n: usize| -> String { s.chars().take(n).collect() };
         writeln!(
@@ -303,8 +314,11 @@ fn write_csv(out: &mut impl Write, hits: &[Hit]) -> std::io::Result<()> {
 
 fn write_json(out: &mut impl Write, hits: &[Hit]) -> std::io::Result<()> {
     for h in hits {
-        let fields: serde_json::Map<String, serde_json::Value> =
-            h.fields.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
+        let fields: serde_json::Map<String, serde_json::Value> = h
+            .fields
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().into()))
+            .collect();
         let row = serde_json::json!({
             "time": time(&h.time),
             "computer": h.computer,
@@ -326,7 +340,9 @@ pub fn summary(report: &HuntReport) -> String {
     let mut by_rule: BTreeMap<(std::cmp::Reverse<Level>, String), usize> = BTreeMap::new();
     for h in &report.hits {
         *by_level.entry(std::cmp::Reverse(h.rule.level)).or_default() += 1;
-        *by_rule.entry((std::cmp::Reverse(h.rule.level), h.rule.title.clone())).or_default() += 1;
+        *by_rule
+            .entry((std::cmp::Reverse(h.rule.level), h.rule.title.clone()))
+            .or_default() += 1;
     }
     let mut s = format!("\n{} detections by {} rules\n", report.hits.len(), by_rule.len());
     for (l, n) in &by_level {

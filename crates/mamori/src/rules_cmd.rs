@@ -49,7 +49,11 @@ pub enum RulesCommand {
 /// Run `mamori rules`.
 pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
-        RulesCommand::Check { dir, mapping, verbose } => {
+        RulesCommand::Check {
+            dir,
+            mapping,
+            verbose,
+        } => {
             let start = std::time::Instant::now();
             let (set, _) = load_rules(std::slice::from_ref(dir), mapping)?;
             println!(
@@ -98,7 +102,13 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
                     events += 1;
                     for m in detector.detect(&ev) {
                         matched += 1;
-                        println!("\nMATCH {} — {} — {} (event {})", ev.timestamp(), path.display(), m.rule.title, ev.id());
+                        println!(
+                            "\nMATCH {} — {} — {} (event {})",
+                            ev.timestamp(),
+                            path.display(),
+                            m.rule.title,
+                            ev.id()
+                        );
                         for e in explain(&m.rule, &ev).iter().filter(|e| e.holds) {
                             println!("  ✓ {}  ← {:?}", e.condition, e.values);
                         }
@@ -106,7 +116,11 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
                 }
             }
             println!("\n{matched} matches in {events} events");
-            Ok(if matched > 0 { ExitCode::SUCCESS } else { ExitCode::from(3) })
+            Ok(if matched > 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(3)
+            })
         }
     }
 }

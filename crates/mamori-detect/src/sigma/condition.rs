@@ -154,7 +154,9 @@ impl Parser<'_> {
                 if self.keyword("of") {
                     self.pos += 1;
                     let Some(Tok::Word(target)) = self.toks.get(self.pos).cloned() else {
-                        return Err(cond_error(format!("`{w} of` needs a selection pattern or `them`")));
+                        return Err(cond_error(format!(
+                            "`{w} of` needs a selection pattern or `them`"
+                        )));
                     };
                     self.pos += 1;
                     return self.of(&quant, &target);
@@ -207,7 +209,10 @@ fn at_least(k: usize, items: &[Filter]) -> Filter {
     for mask in 0u32..(1 << n) {
         if mask.count_ones() as usize == k {
             out.push(Filter::and(
-                (0..n).filter(|i| mask & (1 << i) != 0).map(|i| items[i].clone()).collect(),
+                (0..n)
+                    .filter(|i| mask & (1 << i) != 0)
+                    .map(|i| items[i].clone())
+                    .collect(),
             ));
         }
     }
@@ -219,7 +224,9 @@ fn glob(pattern: &str, name: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == name,
         Some((head, tail)) => {
-            let Some(rest) = name.strip_prefix(head) else { return false };
+            let Some(rest) = name.strip_prefix(head) else {
+                return false;
+            };
             if !tail.contains('*') {
                 return rest.len() >= tail.len() && rest.ends_with(tail);
             }
@@ -256,8 +263,14 @@ mod tests {
     #[test]
     fn forms() {
         assert_eq!(c("sel_a and not filter").unwrap(), "sel_a:x and not filter:x");
-        assert_eq!(c("sel_a or sel_b and filter").unwrap(), "sel_a:x or sel_b:x and filter:x");
-        assert_eq!(c("(sel_a or sel_b) and filter").unwrap(), "(sel_a:x or sel_b:x) and filter:x");
+        assert_eq!(
+            c("sel_a or sel_b and filter").unwrap(),
+            "sel_a:x or sel_b:x and filter:x"
+        );
+        assert_eq!(
+            c("(sel_a or sel_b) and filter").unwrap(),
+            "(sel_a:x or sel_b:x) and filter:x"
+        );
         assert_eq!(c("1 of sel_*").unwrap(), "sel_a:x or sel_b:x");
         assert_eq!(c("all of sel_*").unwrap(), "sel_a:x and sel_b:x");
         assert_eq!(c("1 of them").unwrap(), "filter:x or sel_a:x or sel_b:x");
@@ -269,7 +282,16 @@ mod tests {
 
     #[test]
     fn errors() {
-        for bad in ["", "sel_a and", "(sel_a", "nope", "sel_a sel_b", "1 of zz*", "sel_a | count() > 5", "and"] {
+        for bad in [
+            "",
+            "sel_a and",
+            "(sel_a",
+            "nope",
+            "sel_a sel_b",
+            "1 of zz*",
+            "sel_a | count() > 5",
+            "and",
+        ] {
             assert!(c(bad).is_err(), "{bad}");
         }
         assert!(c("nope").unwrap_err().detail.contains("unknown selection `nope`"));

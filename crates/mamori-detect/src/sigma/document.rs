@@ -66,7 +66,10 @@ fn string_list(m: &Mapping, key: &str) -> Result<Vec<String>, RuleError> {
 /// Read one document.
 pub(crate) fn read(doc: &Value, mappings: &Mappings, path: Option<&Path>) -> Result<Document, RuleError> {
     let Value::Mapping(m) = doc else {
-        return Err(structure(format!("a rule must be a mapping, found {}", yaml_kind(doc))));
+        return Err(structure(format!(
+            "a rule must be a mapping, found {}",
+            yaml_kind(doc)
+        )));
     };
     if get(m, "action").is_some() {
         return Err(RuleError::new(
@@ -78,7 +81,10 @@ pub(crate) fn read(doc: &Value, mappings: &Mappings, path: Option<&Path>) -> Res
         return crate::correlation::read(m, mappings, path).map(|c| Document::Correlation(Box::new(c)));
     }
     if get(m, "filter").is_some() && get(m, "detection").is_none() {
-        return Err(RuleError::new(ErrorKind::Unimplemented, "Sigma filter (meta) rules"));
+        return Err(RuleError::new(
+            ErrorKind::Unimplemented,
+            "Sigma filter (meta) rules",
+        ));
     }
     read_rule(m, mappings, path).map(|r| Document::Rule(Box::new(r)))
 }
@@ -107,7 +113,8 @@ pub(crate) fn read_meta(m: &Mapping, path: Option<&Path>) -> Result<Meta, RuleEr
     };
     let level = match opt_string(m, "level")? {
         None => Level::Medium,
-        Some(l) => Level::parse(&l).ok_or_else(|| RuleError::new(ErrorKind::Value, format!("unknown level `{l}`")))?,
+        Some(l) => Level::parse(&l)
+            .ok_or_else(|| RuleError::new(ErrorKind::Value, format!("unknown level `{l}`")))?,
     };
     Ok(Meta {
         id,
@@ -162,11 +169,17 @@ fn read_rule(m: &Mapping, mappings: &Mappings, path: Option<&Path>) -> Result<Ru
                         );
                     }
                 }
-                other => return Err(structure(format!("`condition` must be a string, found {}", yaml_kind(other)))),
+                other => {
+                    return Err(structure(format!(
+                        "`condition` must be a string, found {}",
+                        yaml_kind(other)
+                    )));
+                }
             },
             "timeframe" => {}
             _ => {
-                let f = selection(v, &resolved, &mut used).map_err(|e| e.at(&format!("selection `{name}`")))?;
+                let f =
+                    selection(v, &resolved, &mut used).map_err(|e| e.at(&format!("selection `{name}`")))?;
                 selections.insert(name.to_string(), f);
             }
         }
@@ -229,13 +242,19 @@ fn selection(v: &Value, r: &Resolved<'_>, used: &mut Vec<String>) -> Result<Filt
                 let mut parts = key.split('|');
                 let field = parts.next().unwrap_or_default();
                 let mods: Vec<&str> = parts.collect();
-                let targets = if field.is_empty() { Vec::new() } else { r.field(field) };
+                let targets = if field.is_empty() {
+                    Vec::new()
+                } else {
+                    r.field(field)
+                };
                 for t in &targets {
                     if !used.contains(t) {
                         used.push(t.clone());
                     }
                 }
-                items.push(compile_item(&targets, &mods, val, &lookup).map_err(|e| e.at(&format!("`{key}`")))?);
+                items.push(
+                    compile_item(&targets, &mods, val, &lookup).map_err(|e| e.at(&format!("`{key}`")))?,
+                );
             }
             Ok(Filter::and(items))
         }

@@ -21,8 +21,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use mamori_model::filter::{CompareOp, Filter, Pattern, Scalar};
 use mamori_model::fields::{FieldKind, kind_of};
+use mamori_model::filter::{CompareOp, Filter, Pattern, Scalar};
 use serde_norway::Value;
 
 use super::string::{Piece, SigmaStr};
@@ -116,7 +116,9 @@ impl Mods {
             .filter(|b| **b)
             .count();
         if special > 1 {
-            return Err(modifier_error("`re`, `cidr`, `exists`, `fieldref` and comparisons exclude each other"));
+            return Err(modifier_error(
+                "`re`, `cidr`, `exists`, `fieldref` and comparisons exclude each other",
+            ));
         }
         if special == 1 && (!m.transforms.is_empty() || position.is_some() && !m.fieldref) {
             return Err(modifier_error(format!(
@@ -190,7 +192,11 @@ pub(crate) fn compile_item(
     for v in list {
         per_value.push(compile_value(fields, &m, v, lookup)?);
     }
-    Ok(if m.all { Filter::and(per_value) } else { Filter::or(per_value) })
+    Ok(if m.all {
+        Filter::and(per_value)
+    } else {
+        Filter::or(per_value)
+    })
 }
 
 /// One value over all target fields.
@@ -207,14 +213,24 @@ fn compile_value(fields: &[String], m: &Mods, v: &Value, lookup: &Lookup<'_>) ->
                 ));
             }
         };
-        let any = Filter::or(fields.iter().map(|f| Filter::Exists { field: f.clone() }).collect());
+        let any = Filter::or(
+            fields
+                .iter()
+                .map(|f| Filter::Exists { field: f.clone() })
+                .collect(),
+        );
         return Ok(if want { any } else { Filter::Not(Box::new(any)) });
     }
     let Some(text) = scalar_text(v)? else {
         if fields.is_empty() {
             return Err(RuleError::new(ErrorKind::Value, "a null keyword"));
         }
-        let any = Filter::or(fields.iter().map(|f| Filter::Exists { field: f.clone() }).collect());
+        let any = Filter::or(
+            fields
+                .iter()
+                .map(|f| Filter::Exists { field: f.clone() })
+                .collect(),
+        );
         return Ok(Filter::Not(Box::new(any)));
     };
     let per_field = |pattern: &dyn Fn(Option<&str>) -> Pattern| -> Filter {
@@ -286,10 +302,17 @@ fn compile_value(fields: &[String], m: &Mods, v: &Value, lookup: &Lookup<'_>) ->
                 flags.push(f);
             }
         }
-        let re = if flags.is_empty() { text } else { format!("(?{flags}){text}") };
+        let re = if flags.is_empty() {
+            text
+        } else {
+            format!("(?{flags}){text}")
+        };
         // Parsing is enough to find unsupported syntax; compiling is the detector's job.
         if let Err(e) = regex_syntax::Parser::new().parse(&re) {
-            return Err(RuleError::new(ErrorKind::Regex, regex_reason(&re, &e.to_string())));
+            return Err(RuleError::new(
+                ErrorKind::Regex,
+                regex_reason(&re, &e.to_string()),
+            ));
         }
         return Ok(per_field(&|_| Pattern::Regex(re.clone())));
     }
@@ -339,16 +362,24 @@ fn transform(start: SigmaStr, m: &Mods, placeholders: Placeholders<'_>) -> Resul
         let mut next = Vec::new();
         for a in alts {
             match (t, a) {
-                (Transform::Expand, Alt::Str(s)) => next.extend(expand(&s, placeholders)?.into_iter().map(Alt::Str)),
+                (Transform::Expand, Alt::Str(s)) => {
+                    next.extend(expand(&s, placeholders)?.into_iter().map(Alt::Str))
+                }
                 (Transform::Windash, Alt::Str(s)) => next.extend(windash(&s).into_iter().map(Alt::Str)),
                 (Transform::Utf16Le | Transform::Utf16Be | Transform::Utf16Bom, Alt::Str(s)) => {
-                    let text = s.as_plain().ok_or_else(|| modifier_error("UTF-16 of a value with wildcards"))?;
+                    let text = s
+                        .as_plain()
+                        .ok_or_else(|| modifier_error("UTF-16 of a value with wildcards"))?;
                     let mut bytes = Vec::new();
                     if *t == Transform::Utf16Bom {
                         bytes.extend([0xFF, 0xFE]);
                     }
                     for u in text.encode_utf16() {
-                        bytes.extend(if *t == Transform::Utf16Be { u.to_be_bytes() } else { u.to_le_bytes() });
+                        bytes.extend(if *t == Transform::Utf16Be {
+                            u.to_be_bytes()
+                        } else {
+                            u.to_le_bytes()
+                        });
                     }
                     next.push(Alt::Bytes(bytes));
                 }
@@ -363,7 +394,11 @@ fn transform(start: SigmaStr, m: &Mods, placeholders: Placeholders<'_>) -> Resul
                     if *t == Transform::Base64 {
                         next.push(Alt::Str(SigmaStr::literal(&STANDARD.encode(&bytes))));
                     } else {
-                        next.extend(base64_offsets(&bytes).into_iter().map(|s| Alt::Str(SigmaStr::literal(&s))));
+                        next.extend(
+                            base64_offsets(&bytes)
+                                .into_iter()
+                                .map(|s| Alt::Str(SigmaStr::literal(&s))),
+                        );
                     }
                 }
                 (t, Alt::Bytes(_)) => {
@@ -418,7 +453,9 @@ fn windash(s: &SigmaStr) -> Vec<SigmaStr> {
             let chars: Vec<char> = text.chars().collect();
             for (ci, c) in chars.iter().enumerate() {
                 let before_ok = ci == 0 || !(chars[ci - 1].is_alphanumeric() || chars[ci - 1] == '_');
-                let after_ok = chars.get(ci + 1).is_some_and(|n| n.is_alphanumeric() || *n == '_');
+                let after_ok = chars
+                    .get(ci + 1)
+                    .is_some_and(|n| n.is_alphanumeric() || *n == '_');
                 if (*c == '-' || *c == '/') && before_ok && after_ok {
                     positions.push((pi, ci));
                 }
@@ -467,10 +504,15 @@ fn expand(s: &SigmaStr, placeholders: Placeholders<'_>) -> Result<Vec<SigmaStr>,
         };
         let mut rest = text.as_str();
         while let Some(start) = rest.find('%') {
-            let Some(len) = rest[start + 1..].find('%') else { break };
+            let Some(len) = rest[start + 1..].find('%') else {
+                break;
+            };
             let name = &rest[start + 1..start + 1 + len];
             let values = placeholders(name).ok_or_else(|| {
-                RuleError::new(ErrorKind::Placeholder, format!("placeholder `%{name}%` has no values"))
+                RuleError::new(
+                    ErrorKind::Placeholder,
+                    format!("placeholder `%{name}%` has no values"),
+                )
             })?;
             let head = &rest[..start];
             let mut next = Vec::new();
@@ -521,7 +563,10 @@ mod tests {
         assert_eq!(item("a", &["contains"], "x").unwrap(), "a:*x*");
         assert_eq!(item("a", &["startswith"], "x").unwrap(), "a:x*");
         assert_eq!(item("a", &["endswith"], "x").unwrap(), "a:*x");
-        assert_eq!(item("a", &["contains", "all"], "[x, y]").unwrap(), "a:*x* and a:*y*");
+        assert_eq!(
+            item("a", &["contains", "all"], "[x, y]").unwrap(),
+            "a:*x* and a:*y*"
+        );
         assert_eq!(item("a", &[], "[x, y]").unwrap(), r#"a:"x" or a:"y""#);
     }
 
@@ -542,9 +587,15 @@ mod tests {
         assert_eq!(item("a", &["re"], "'^x.*y$'").unwrap(), "a:/^x.*y$/");
         assert_eq!(item("a", &["re", "i"], "'x'").unwrap(), "a:/(?i)x/");
         assert_eq!(item("a", &["re", "i", "s", "m"], "'x'").unwrap(), "a:/(?ims)x/");
-        assert_eq!(item("a", &["re"], "'(?<!x)y'").unwrap_err().kind, ErrorKind::Regex);
+        assert_eq!(
+            item("a", &["re"], "'(?<!x)y'").unwrap_err().kind,
+            ErrorKind::Regex
+        );
         assert_eq!(item("a", &["cased"], "AbC").unwrap(), "a:/(?s)^AbC$/");
-        assert_eq!(item("a", &["contains", "cased"], "AbC").unwrap(), "a:/(?s)^.*AbC.*$/");
+        assert_eq!(
+            item("a", &["contains", "cased"], "AbC").unwrap(),
+            "a:/(?s)^.*AbC.*$/"
+        );
     }
 
     #[test]
@@ -556,9 +607,15 @@ mod tests {
         assert_eq!(f, "a:*aHR0cDovL* or a:*h0dHA6Ly* or a:*odHRwOi8v*");
         // wide: "ab" as UTF-16LE is 61 00 62 00.
         assert_eq!(item("a", &["wide", "base64"], "ab").unwrap(), r#"a:"YQBiAA==""#);
-        assert_eq!(item("a", &["utf16be", "base64"], "ab").unwrap(), r#"a:"AGEAYg==""#);
+        assert_eq!(
+            item("a", &["utf16be", "base64"], "ab").unwrap(),
+            r#"a:"AGEAYg==""#
+        );
         assert_eq!(item("a", &["utf16", "base64"], "ab").unwrap(), r#"a:"//5hAGIA""#);
-        assert_eq!(item("a", &["wide", "contains"], "a*").unwrap_err().kind, ErrorKind::Modifier);
+        assert_eq!(
+            item("a", &["wide", "contains"], "a*").unwrap_err().kind,
+            ErrorKind::Modifier
+        );
     }
 
     #[test]
@@ -590,9 +647,15 @@ mod tests {
     fn modifier_errors() {
         assert_eq!(item("a", &["bogus"], "x").unwrap_err().kind, ErrorKind::Modifier);
         assert_eq!(item("a", &["i"], "x").unwrap_err().kind, ErrorKind::Modifier);
-        assert_eq!(item("a", &["contains", "endswith"], "x").unwrap_err().kind, ErrorKind::Modifier);
+        assert_eq!(
+            item("a", &["contains", "endswith"], "x").unwrap_err().kind,
+            ErrorKind::Modifier
+        );
         assert_eq!(item("a", &["fieldref"], "b").unwrap(), "a:=b");
-        assert_eq!(item("a", &["fieldref", "contains"], "b").unwrap_err().kind, ErrorKind::Unimplemented);
+        assert_eq!(
+            item("a", &["fieldref", "contains"], "b").unwrap_err().kind,
+            ErrorKind::Unimplemented
+        );
     }
 
     #[test]

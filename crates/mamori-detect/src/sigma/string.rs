@@ -154,7 +154,10 @@ mod tests {
                 Piece::Lit(r"c*d?e\f\g".into()),
             ]
         );
-        assert_eq!(SigmaStr::parse(r"C:\Windows\").as_plain().unwrap(), r"C:\Windows\");
+        assert_eq!(
+            SigmaStr::parse(r"C:\Windows\").as_plain().unwrap(),
+            r"C:\Windows\"
+        );
     }
 
     #[test]

@@ -473,7 +473,7 @@ mod tests {
         assert!(f("n:=m"));
         assert!(!f("a:=n"));
         assert!(!f("a:=missing"));
-        assert!(f(r"a:\=b") == false);
+        assert!(!f(r"a:\=b"));
     }
 
     #[test]

@@ -294,7 +294,10 @@ impl<'a> Parser<'a> {
                 let column = self.lx.column();
                 let name = self.lx.word(WordKind::Term)?;
                 if name.is_empty() {
-                    return Err(FilterError::at(column, format!("expected a field name after '{field}:='")));
+                    return Err(FilterError::at(
+                        column,
+                        format!("expected a field name after '{field}:='"),
+                    ));
                 }
                 Ok(Filter::FieldRef {
                     field: field.to_string(),
