@@ -17,7 +17,7 @@ use mamori_model::filter::Filter;
 use serde::Serialize;
 
 use crate::plan::{EventCache, Fields, Plan};
-use crate::prefilter::{haystack, requirements};
+use crate::prefilter::{FieldTrie, haystack, requirements};
 use crate::rule::Rule;
 
 /// A rule that matched an event.
@@ -44,10 +44,14 @@ pub struct DetectorStats {
 #[derive(Debug)]
 pub struct Detector {
     rules: Vec<Arc<Rule>>,
+    /// The model's matchers, compiled on first use by [`Detector::detect_exhaustive`].
+    reference: std::sync::OnceLock<Vec<Option<mamori_model::filter::Matcher>>>,
     /// The detector's plans (the same answers as the model's matchers, faster).
     plans: Vec<Plan>,
     fields: Fields,
     automaton: Option<AhoCorasick>,
+    /// The fields literals come from: only their values are searched.
+    indexed: FieldTrie,
     /// Literal id → rules that name it.
     postings: Vec<Vec<u32>>,
     /// Rule → its requirement groups (literal ids).
@@ -81,8 +85,9 @@ impl Detector {
         let mut postings: Vec<Vec<u32>> = Vec::new();
         let mut groups = Vec::new();
         let mut always = Vec::new();
+        let mut indexed = FieldTrie::default();
         for (ri, r) in kept.iter().enumerate() {
-            let req = requirements(&r.filter());
+            let req = requirements(&r.filter(), &mut indexed);
             if req.is_empty() {
                 always.push(ri as u32);
             }
@@ -112,11 +117,6 @@ impl Detector {
         } else {
             AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
-                .kind(
-                    std::env::var("MAMORI_AC_DFA")
-                        .ok()
-                        .map(|_| aho_corasick::AhoCorasickKind::DFA),
-                )
                 .build(&literals)
                 .ok()
         };
@@ -124,18 +124,15 @@ impl Detector {
             // Cannot happen with sane inputs; fall back to evaluating everything.
             always = (0..kept.len() as u32).collect();
         }
-        if let Some(ac) = &automaton
-            && std::env::var("MAMORI_AC_DEBUG").is_ok()
-        {
-            eprintln!("automaton {:?}: {} bytes", ac.kind(), ac.memory_usage());
-        }
         Detector {
             literals: literals.len(),
             rules: kept,
+            reference: std::sync::OnceLock::new(),
             rejected,
             plans,
             fields,
             automaton,
+            indexed,
             postings,
             groups,
             always,
@@ -168,7 +165,7 @@ impl Detector {
         let mut out: Vec<u32> = self.always.clone();
         if let Some(ac) = &self.automaton {
             let mut hay = String::with_capacity(2048);
-            haystack(ev.document(), &mut hay);
+            haystack(ev.document(), &self.indexed, &mut hay);
             let mut found = Bits::new(self.literals);
             let mut found_ids = Vec::new();
             for m in ac.find_overlapping_iter(hay.as_str()) {
@@ -209,8 +206,11 @@ impl Detector {
     /// Evaluate every rule on `ev` with `mamori_model`'s evaluator and without
     /// the prefilter: the slow reference [`Detector::detect`] is tested against.
     pub fn detect_exhaustive(&self, ev: &Event) -> Vec<RuleMatch> {
+        let reference = self
+            .reference
+            .get_or_init(|| self.rules.iter().map(|r| r.filter().compile().ok()).collect());
         (0..self.rules.len())
-            .filter(|&i| self.rules[i].filter().matches(ev))
+            .filter(|&i| reference[i].as_ref().is_some_and(|m| m.matches(ev)))
             .map(|i| RuleMatch {
                 rule: self.rules[i].clone(),
             })

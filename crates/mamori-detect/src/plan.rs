@@ -45,6 +45,28 @@ impl Fields {
         self.names.len()
     }
 
+    /// Regexes matching where any of `sources` matches: one alternation
+    /// (`(?:a)|(?:b)`, inline flags stay inside their group) when it
+    /// compiles within the engine's limits, else one regex each.
+    fn any_of(&mut self, sources: &[String]) -> Result<Vec<Arc<Regex>>, FilterError> {
+        match sources {
+            [] => Ok(Vec::new()),
+            [one] => Ok(vec![self.regex(one)?]),
+            many => {
+                let joined = many
+                    .iter()
+                    .map(|r| format!("(?:{r})"))
+                    .collect::<Vec<_>>()
+                    .join("|");
+                match self.regex(&joined) {
+                    Ok(r) => Ok(vec![r]),
+                    // Too big together: each alone (one too big alone fails the plan).
+                    Err(_) => many.iter().map(|r| self.regex(r)).collect(),
+                }
+            }
+        }
+    }
+
     fn regex(&mut self, re: &str) -> Result<Arc<Regex>, FilterError> {
         if let Some(r) = self.regexes.get(re) {
             return Ok(r.clone());
@@ -157,6 +179,7 @@ pub(crate) struct ValueSet {
     /// Globs with `?`: tokens.
     globs: Vec<Vec<Tok>>,
     regexes: Vec<Arc<Regex>>,
+    regex_sources: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,6 +187,17 @@ enum Tok {
     Char(char),
     Any,
     One,
+}
+
+/// Whether `re` is a valid regex (parsed, not compiled).
+fn check_regex(re: &str) -> Result<(), FilterError> {
+    regex_syntax::Parser::new()
+        .parse(re)
+        .map(|_| ())
+        .map_err(|e| FilterError {
+            column: 0,
+            message: format!("invalid regex /{re}/: {e}"),
+        })
 }
 
 /// Whether `p` on a field of `kind` can go into a [`ValueSet`].
@@ -176,7 +210,7 @@ fn fits(kind: FieldKind, p: &Pattern) -> bool {
 }
 
 impl ValueSet {
-    fn add(&mut self, p: &Pattern, fields: &mut Fields) -> Result<(), FilterError> {
+    fn add(&mut self, p: &Pattern) -> Result<(), FilterError> {
         match p {
             Pattern::Term(t) | Pattern::Phrase(t) => {
                 if let Some(n) = number_of_str(t) {
@@ -195,7 +229,11 @@ impl ValueSet {
                 }
                 self.add_glob(toks);
             }
-            Pattern::Regex(re) => self.regexes.push(fields.regex(re)?),
+            Pattern::Regex(re) => {
+                // Checked alone (for a precise error), compiled combined (see `finish`).
+                check_regex(re)?;
+                self.regex_sources.push(re.clone());
+            }
             Pattern::Cidr(_) => unreachable!("not admitted by fits()"),
         }
         Ok(())
@@ -228,7 +266,8 @@ impl ValueSet {
         }
     }
 
-    fn finish(&mut self) {
+    fn finish(&mut self, fields: &mut Fields) -> Result<(), FilterError> {
+        self.regexes = fields.any_of(&std::mem::take(&mut self.regex_sources))?;
         if self.contains.len() > 8 {
             // The contiguous NFA: a DFA per value list would cost megabytes over thousands of rules.
             self.contains_ac = AhoCorasick::builder()
@@ -236,6 +275,7 @@ impl ValueSet {
                 .build(&self.contains)
                 .ok();
         }
+        Ok(())
     }
 
     fn matches(&self, v: &Val<'_>) -> bool {
@@ -334,7 +374,10 @@ impl Plan {
                         Filter::Match {
                             field: None,
                             value: Pattern::Regex(re),
-                        } => bare.push(fields.regex(re)?),
+                        } => {
+                            check_regex(re)?;
+                            bare.push(re.clone());
+                        }
                         Filter::Match {
                             field: Some(field),
                             value,
@@ -346,7 +389,7 @@ impl Plan {
                                     groups.len() - 1
                                 }
                             };
-                            groups[idx].1.add(value, fields)?;
+                            groups[idx].1.add(value)?;
                         }
                         other => rest.push(Plan::new(other, fields)?),
                     }
@@ -354,12 +397,12 @@ impl Plan {
                 let mut out: Vec<Plan> = groups
                     .into_iter()
                     .map(|(field, mut set)| {
-                        set.finish();
-                        Plan::Values(fields.id(&field), Box::new(set))
+                        set.finish(fields)?;
+                        Ok(Plan::Values(fields.id(&field), Box::new(set)))
                     })
-                    .collect();
+                    .collect::<Result<_, FilterError>>()?;
                 if !bare.is_empty() {
-                    out.push(Plan::Bare(bare));
+                    out.push(Plan::Bare(fields.any_of(&bare)?));
                 }
                 out.extend(rest);
                 if out.len() == 1 {
@@ -374,15 +417,15 @@ impl Plan {
                 value,
             } if fits(kind_of(field), value) => {
                 let mut set = ValueSet::default();
-                set.add(value, fields)?;
-                set.finish();
+                set.add(value)?;
+                set.finish(fields)?;
                 Plan::Values(fields.id(field), Box::new(set))
             }
             Filter::Exists { field } => Plan::Exists(fields.id(field)),
             Filter::Match {
                 field: None,
                 value: Pattern::Regex(re),
-            } => Plan::Bare(vec![fields.regex(re)?]),
+            } => Plan::Bare(fields.any_of(std::slice::from_ref(re))?),
             other => Plan::Model(other.compile()?),
         })
     }

@@ -17,6 +17,9 @@ use serde_json::Value;
 /// A set of alternatives: at least one must occur.
 pub(crate) type Group = Vec<String>;
 
+/// Alternatives with the field each literal must occur in.
+type FieldGroup = Vec<(String, String)>;
+
 /// Shortest literal worth indexing, in bytes.
 const MIN_LITERAL: usize = 3;
 /// Largest `or` group kept (beyond, the requirement is dropped).
@@ -24,25 +27,60 @@ const MAX_GROUP: usize = 512;
 /// Groups kept per rule (the most selective).
 const MAX_GROUPS: usize = 3;
 
-/// The literal requirement of `f` (empty: none).
-pub(crate) fn requirements(f: &Filter) -> Vec<Group> {
+/// The literal requirement of `f` (empty: none); the fields its literals
+/// come from are added to `fields`.
+pub(crate) fn requirements(f: &Filter, fields: &mut FieldTrie) -> Vec<Group> {
     let mut groups = req(f);
     groups.sort_by_key(|g| std::cmp::Reverse(selectivity(g)));
     groups.truncate(MAX_GROUPS);
+    for g in &groups {
+        for (_, field) in g {
+            fields.insert(field);
+        }
+    }
     groups
+        .into_iter()
+        .map(|g| g.into_iter().map(|(lit, _)| lit).collect())
+        .collect()
+}
+
+/// Dotted field paths as a trie of path segments.
+#[derive(Debug, Default)]
+pub(crate) struct FieldTrie {
+    children: std::collections::HashMap<String, FieldTrie>,
+    terminal: bool,
+}
+
+impl FieldTrie {
+    fn insert(&mut self, path: &str) {
+        let mut node = self;
+        for seg in path.split('.') {
+            node = node.children.entry(seg.to_string()).or_default();
+        }
+        node.terminal = true;
+    }
+
+    /// The node reached from here by the segments of `key` (a document key may hold dots).
+    fn step(&self, key: &str) -> Option<&FieldTrie> {
+        let mut node = self;
+        for seg in key.split('.') {
+            node = node.children.get(seg)?;
+        }
+        Some(node)
+    }
 }
 
 /// Higher is better: the shortest literal of the group, less a little per alternative.
-fn selectivity(g: &Group) -> i64 {
-    let min = g.iter().map(String::len).min().unwrap_or(0) as i64;
+fn selectivity(g: &FieldGroup) -> i64 {
+    let min = g.iter().map(|(l, _)| l.len()).min().unwrap_or(0) as i64;
     min * 16 - g.len() as i64
 }
 
-fn req(f: &Filter) -> Vec<Group> {
+fn req(f: &Filter) -> Vec<FieldGroup> {
     match f {
         Filter::And(items) => items.iter().flat_map(req).collect(),
         Filter::Or(items) => {
-            let mut union = Group::new();
+            let mut union = FieldGroup::new();
             for item in items {
                 let best = req(item).into_iter().max_by_key(selectivity);
                 match best {
@@ -58,10 +96,13 @@ fn req(f: &Filter) -> Vec<Group> {
                 vec![union]
             }
         }
-        Filter::Match { field, value } => {
-            let kind = field.as_deref().map(kind_of);
-            literal(kind, value).map(|l| vec![vec![l]]).unwrap_or_default()
-        }
+        // Bare values (Sigma keywords) would need every field searched: they require nothing.
+        Filter::Match {
+            field: Some(field),
+            value,
+        } => literal(Some(kind_of(field)), value)
+            .map(|l| vec![vec![(l, field.clone())]])
+            .unwrap_or_default(),
         _ => Vec::new(),
     }
 }
@@ -216,24 +257,41 @@ fn skip_class(chars: &[char], mut i: usize) -> usize {
     i
 }
 
-/// The lower-cased text of every value of the event but `event.original`,
-/// separated by NUL: what required literals are searched in.
-pub(crate) fn haystack(doc: &serde_json::Map<String, Value>, out: &mut String) {
+/// The lower-cased text of every value of the `fields` of the event (each
+/// a superset of what `Event::values` gives for that path), separated by
+/// NUL: what required literals are searched in.
+pub(crate) fn haystack(doc: &serde_json::Map<String, Value>, fields: &FieldTrie, out: &mut String) {
     for (k, v) in doc {
-        if k == "@timestamp" || k == "event.original" {
-            continue;
+        if let Some(node) = fields.step(k) {
+            walk(v, node, out);
         }
-        if k == "event"
-            && let Value::Object(inner) = v
-        {
-            for (k2, v2) in inner {
-                if k2 != "original" {
-                    push_value(v2, out);
-                }
-            }
-            continue;
-        }
+    }
+}
+
+fn walk(v: &Value, node: &FieldTrie, out: &mut String) {
+    if node.terminal {
         push_value(v, out);
+    }
+    if node.children.is_empty() {
+        return;
+    }
+    match v {
+        Value::Object(m) => haystack(m, node, out),
+        Value::Array(items) => items.iter().for_each(|i| {
+            if !node.terminal || matches!(i, Value::Object(_)) {
+                walk_children(i, node, out);
+            }
+        }),
+        _ => {}
+    }
+}
+
+/// Fields below `node` inside an array element.
+fn walk_children(v: &Value, node: &FieldTrie, out: &mut String) {
+    match v {
+        Value::Object(m) => haystack(m, node, out),
+        Value::Array(items) => items.iter().for_each(|i| walk_children(i, node, out)),
+        _ => {}
     }
 }
 
@@ -291,11 +349,17 @@ mod tests {
             r#"winlog.channel:Security and winlog.event_id:4688 and (process.executable:*\\mimikatz.exe or process.command_line:*sekurlsa*)"#,
         )
         .unwrap();
-        let g = requirements(&f);
+        let mut fields = FieldTrie::default();
+        let g = requirements(&f, &mut fields);
         assert_eq!(g.len(), 2);
         assert!(g.contains(&vec![r"\mimikatz.exe".to_string(), "sekurlsa".to_string()]));
         assert!(g.contains(&vec!["security".to_string()]));
         let f = mamori_model::filter::parse("a:abc or not b:xyz").unwrap();
-        assert!(requirements(&f).is_empty());
+        assert!(requirements(&f, &mut fields).is_empty());
+        let doc = serde_json::json!({"winlog": {"channel": "Security", "other": "zzz"},
+            "process.executable": "C:\\x\\mimikatz.exe", "b": [{"c": "yyy"}]});
+        let mut hay = String::new();
+        haystack(doc.as_object().unwrap(), &fields, &mut hay);
+        assert_eq!(hay, "security\0c:\\x\\mimikatz.exe\0");
     }
 }
