@@ -63,30 +63,25 @@ pub struct Detector {
     literals: usize,
 }
 
-impl Detector {
-    /// Index and compile `rules`. A rule whose filter does not compile (a
-    /// regex too big for the engine) is left out and listed in [`Detector::rejected`].
-    pub fn new(rules: Vec<Arc<Rule>>) -> Detector {
-        let mut kept = Vec::new();
-        let mut plans = Vec::new();
-        let mut fields = Fields::default();
-        let mut rejected = Vec::new();
-        for r in rules {
-            match Plan::new(&r.filter(), &mut fields) {
-                Ok(p) => {
-                    kept.push(r);
-                    plans.push(p);
-                }
-                Err(e) => rejected.push((r, e.message)),
-            }
-        }
+/// The literal index of a list of rules (see the module doc).
+struct Index {
+    automaton: Option<AhoCorasick>,
+    indexed: FieldTrie,
+    postings: Vec<Vec<u32>>,
+    groups: Vec<Vec<Vec<u32>>>,
+    always: Vec<u32>,
+    literals: usize,
+}
+
+impl Index {
+    fn build(rules: &[Arc<Rule>]) -> Index {
         let mut literal_ids: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
         let mut literals: Vec<String> = Vec::new();
         let mut postings: Vec<Vec<u32>> = Vec::new();
         let mut groups = Vec::new();
         let mut always = Vec::new();
         let mut indexed = FieldTrie::default();
-        for (ri, r) in kept.iter().enumerate() {
+        for (ri, r) in rules.iter().enumerate() {
             let req = requirements(&r.filter(), &mut indexed);
             if req.is_empty() {
                 always.push(ri as u32);
@@ -122,20 +117,62 @@ impl Detector {
         };
         if automaton.is_none() && !literals.is_empty() {
             // Cannot happen with sane inputs; fall back to evaluating everything.
-            always = (0..kept.len() as u32).collect();
+            always = (0..rules.len() as u32).collect();
         }
-        Detector {
-            literals: literals.len(),
-            rules: kept,
-            reference: std::sync::OnceLock::new(),
-            rejected,
-            plans,
-            fields,
+        Index {
             automaton,
             indexed,
             postings,
             groups,
             always,
+            literals: literals.len(),
+        }
+    }
+}
+
+impl Detector {
+    /// Index and compile `rules` (the literal index and the evaluation plans
+    /// are built on two threads). A rule whose filter does not compile (a
+    /// regex too big for the engine) is left out and listed in [`Detector::rejected`].
+    pub fn new(rules: Vec<Arc<Rule>>) -> Detector {
+        let (compiled, index, fields) = std::thread::scope(|s| {
+            let index = s.spawn(|| Index::build(&rules));
+            let mut fields = Fields::default();
+            let compiled: Vec<Result<Plan, String>> = rules
+                .iter()
+                .map(|r| Plan::new(&r.filter(), &mut fields).map_err(|e| e.message))
+                .collect();
+            (compiled, index.join(), fields)
+        });
+        let mut kept = Vec::new();
+        let mut plans = Vec::new();
+        let mut rejected = Vec::new();
+        for (r, c) in rules.into_iter().zip(compiled) {
+            match c {
+                Ok(p) => {
+                    kept.push(r);
+                    plans.push(p);
+                }
+                Err(e) => rejected.push((r, e)),
+            }
+        }
+        // The index numbers rules by position: rebuild it if any was left out.
+        let index = match index {
+            Ok(i) if rejected.is_empty() => i,
+            _ => Index::build(&kept),
+        };
+        Detector {
+            literals: index.literals,
+            rules: kept,
+            reference: std::sync::OnceLock::new(),
+            rejected,
+            plans,
+            fields,
+            automaton: index.automaton,
+            indexed: index.indexed,
+            postings: index.postings,
+            groups: index.groups,
+            always: index.always,
         }
     }
 
