@@ -145,6 +145,7 @@ fn leaf() -> impl Strategy<Value = Filter> {
         2 => (field(), op(), scalar()).prop_map(|(field, op, value)| Filter::Compare { field, op, value }),
         2 => (field(), bound(), bound()).prop_map(|(field, lower, upper)| Filter::Range { field, lower, upper }),
         1 => field().prop_map(|field| Filter::Exists { field }),
+        1 => (field(), field()).prop_map(|(field, other)| Filter::FieldRef { field, other }),
         1 => (proptest::option::of(field()), "[a-zA-Z0-9_.-]{1,6}")
             .prop_map(|(field, name)| Filter::ListRef { field, name }),
     ]

@@ -90,7 +90,7 @@ fn cell(ev: &Event, field: &str) -> String {
 }
 
 /// A data cell: [`quote`]d, with a leading `'` against spreadsheet formula injection.
-fn csv_cell(s: &str) -> String {
+pub fn csv_cell(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@']) && s.parse::<f64>().is_err() {
         quote(&format!("'{s}"))
     } else {

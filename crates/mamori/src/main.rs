@@ -7,7 +7,9 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mamori::Allocator = mimalloc::MiMalloc;
 
-use mamori::{config_cmd, demo, ingest, search, serve_cmd, sources_cmd, store_cmd, users_cmd};
+use mamori::{
+    config_cmd, demo, hunt_cmd, ingest, rules_cmd, search, serve_cmd, sources_cmd, store_cmd, users_cmd,
+};
 
 /// Mamori (守り): collect, search and detect across your customers' logs.
 #[derive(Parser, Debug)]
@@ -44,6 +46,10 @@ enum Command {
     User(users_cmd::UserArgs),
     /// Manage API tokens.
     Token(users_cmd::TokenArgs),
+    /// Run Sigma rules over log files without storing them; print a timeline of detections.
+    Hunt(hunt_cmd::HuntArgs),
+    /// Check Sigma rule folders and test a rule on log files.
+    Rules(rules_cmd::RulesArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +72,8 @@ fn main() -> ExitCode {
         Command::Serve(a) => serve_cmd::run(explicit.as_deref(), &a),
         Command::User(a) => users_cmd::user(data_dir, &a),
         Command::Token(a) => users_cmd::token(data_dir, &a),
+        Command::Hunt(a) => hunt_cmd::run(&a),
+        Command::Rules(a) => rules_cmd::run(&a),
     };
     match result {
         Ok(code) => code,

@@ -44,6 +44,15 @@ pub enum Filter {
         /// ECS field name.
         field: String,
     },
+    /// `field:=other`: some value of `field` equals some value of `other`
+    /// (whole values, case-insensitive, numbers by their JSON text); Sigma's
+    /// `fieldref`.
+    FieldRef {
+        /// ECS field name.
+        field: String,
+        /// The field compared with.
+        other: String,
+    },
     /// `@name` or `field:@name`: a reference to a tenant's context list,
     /// expanded to plain values by the caller before evaluation or storage.
     ListRef {

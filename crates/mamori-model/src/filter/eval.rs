@@ -35,6 +35,8 @@
 //!   text otherwise; any other bound compares case-sensitive text. Open (`*`)
 //!   ends always hold.
 //! - `_exists_:field` / `field:*` holds if the path has a non-null value.
+//! - `field:=other` holds if a value of `field` equals a value of `other`
+//!   (whole values, case-insensitive; numbers and booleans by their JSON text).
 //! - `not`, `and`, `or` as usual; `*` always holds.
 //! - a context list (`@name`) must be replaced with
 //!   [`Filter::expand_lists`] first: [`Filter::compile`] rejects it, and
@@ -97,6 +99,7 @@ enum Node {
         upper: Option<Limit>,
     },
     Exists(String),
+    FieldRef(String, String),
 }
 
 impl Node {
@@ -134,6 +137,7 @@ impl Node {
                 }
             }
             Filter::Exists { field } => Node::Exists(field.clone()),
+            Filter::FieldRef { field, other } => Node::FieldRef(field.clone(), other.clone()),
             Filter::ListRef { name, .. } => {
                 return Err(FilterError::at(
                     0,
@@ -163,6 +167,17 @@ impl Node {
                     && upper.as_ref().is_none_or(|u| u.admits(v, Ordering::Less))
             }),
             Node::Exists(field) => !ev.values(field).is_empty(),
+            Node::FieldRef(field, other) => {
+                let theirs: Vec<String> = ev
+                    .values(other)
+                    .into_iter()
+                    .filter_map(|v| value_text(v).map(|t| lower(&t)))
+                    .collect();
+                ev.values(field)
+                    .into_iter()
+                    .filter_map(value_text)
+                    .any(|t| theirs.contains(&lower(&t)))
+            }
         }
     }
 }
@@ -444,6 +459,21 @@ mod tests {
         for (p, s, want) in cases {
             assert_eq!(glob(p).matches(s), want, "{p} ~ {s}");
         }
+    }
+
+    #[test]
+    fn field_references() {
+        let mut ev = Event::new("t", Utc::now(), "x");
+        ev.set("a", "Bob".into());
+        ev.set("b", serde_json::json!(["x", "BOB"]));
+        ev.set("n", serde_json::json!(5));
+        ev.set("m", "5".into());
+        let f = |t: &str| crate::filter::parse(t).unwrap().matches(&ev);
+        assert!(f("a:=b"));
+        assert!(f("n:=m"));
+        assert!(!f("a:=n"));
+        assert!(!f("a:=missing"));
+        assert!(!f(r"a:\=b"));
     }
 
     #[test]

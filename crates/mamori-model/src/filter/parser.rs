@@ -15,6 +15,7 @@
 //! value   := "*"                                  field has a value
 //!          | "(" or ")"                           every term is a value of the field
 //!          | ("[" | "{") bound "TO" bound ("]" | "}")   range; bound "*" is open
+//!          | "=" field                            equals a value of the other field
 //!          | "@" list | '"' phrase '"' | "/" regex "/" | word
 //! ```
 //!
@@ -32,7 +33,7 @@
 //! characters must be escaped (or the value quoted) to be taken literally:
 //! whitespace and `( ) " \ * ?` everywhere; `:` `<` `>` in bare words and field
 //! names (values after `field:` may hold `:`, as IPv6 addresses do); and
-//! `[ { / @` at the start of a value. Inside quotes only `\"` and `\\` are
+//! `[ { / @ =` at the start of a value. Inside quotes only `\"` and `\\` are
 //! escapes; inside `/regex/` only `\/`; other backslashes are kept as typed.
 
 use ipnet::IpNet;
@@ -288,6 +289,21 @@ impl<'a> Parser<'a> {
             Some('"') => Ok(matched(Pattern::Phrase(self.lx.quoted()?))),
             Some('/') => Ok(matched(self.regex()?)),
             Some('[' | '{') => self.range(field),
+            Some('=') => {
+                self.lx.bump();
+                let column = self.lx.column();
+                let name = self.lx.word(WordKind::Term)?;
+                if name.is_empty() {
+                    return Err(FilterError::at(
+                        column,
+                        format!("expected a field name after '{field}:='"),
+                    ));
+                }
+                Ok(Filter::FieldRef {
+                    field: field.to_string(),
+                    other: field_name(&name)?,
+                })
+            }
             Some('@') => {
                 self.lx.bump();
                 let word = self.lx.word(WordKind::Value)?;

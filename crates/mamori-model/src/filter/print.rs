@@ -3,7 +3,7 @@
 //!
 //! Keywords are lower-case, `and` binds tighter than `or` so only an `or`
 //! inside an `and` (and any `and`/`or` under `not`) gets parentheses, `field:*`
-//! stands for [`Filter::Exists`], and values are escaped only where the parser
+//! stands for [`Filter::Exists`], `field:=other` for [`Filter::FieldRef`], and values are escaped only where the parser
 //! needs it. Range and comparison literals that would not read back as the
 //! same [`Scalar`] are quoted.
 
@@ -55,6 +55,11 @@ impl Display for Filter {
             Filter::Exists { field } => {
                 write_field(f, field)?;
                 f.write_str(":*")
+            }
+            Filter::FieldRef { field, other } => {
+                write_field(f, field)?;
+                f.write_str(":=")?;
+                write_field(f, other)
             }
             Filter::ListRef { field: None, name } => write!(f, "@{name}"),
             Filter::ListRef {
@@ -140,7 +145,7 @@ fn write_unquoted(
         let first = at_start && i == 0;
         let special = c.is_whitespace()
             || matches!(c, '(' | ')' | '"' | '\\' | '*' | '?')
-            || (first && matches!(c, '[' | '{' | '/' | '@'))
+            || (first && matches!(c, '[' | '{' | '/' | '@' | '='))
             || (pos == Position::Bare && matches!(c, ':' | '<' | '>'))
             || (pos == Position::Bare && first && matches!(c, '!' | '&' | '|'));
         if special || extra(i, c) {

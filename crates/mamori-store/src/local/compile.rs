@@ -102,6 +102,14 @@ pub fn compile(f: &Fields, filter: &Filter, paths: &[String]) -> Result<Compiled
             }
         }
         Filter::Exists { field } => Compiled::exact(exists(f, field)),
+        // Field-to-field equality has no index: both fields present, re-checked in memory.
+        Filter::FieldRef { field, other } => Compiled {
+            query: Some(Box::new(BooleanQuery::intersection(vec![
+                exists(f, field),
+                exists(f, other),
+            ]))),
+            exact: false,
+        },
         Filter::Match { field: None, value } => bare(f, value, paths),
         Filter::Match {
             field: Some(field),
