@@ -25,6 +25,10 @@
 //! tenant = "globex"
 //! source = "asa"
 //!
+//! [detection]                  # Sigma rules run on every event at ingest
+//! rules = ["/etc/mamori/rules"]
+//! mappings = []                # extra field mappings
+//!
 //! [[s3]]                       # CloudTrail-style buckets
 //! tenant = "acme"
 //! source = "cloudtrail"
@@ -73,6 +77,8 @@ pub struct ServerConfig {
     pub syslog: Vec<SyslogListener>,
     /// S3 sources.
     pub s3: Vec<S3Source>,
+    /// Sigma rules run on every event at ingest.
+    pub detection: crate::rules::DetectionConfig,
 }
 
 impl Default for ServerConfig {
@@ -87,6 +93,7 @@ impl Default for ServerConfig {
             bulk_index: Vec::new(),
             syslog: Vec::new(),
             s3: Vec::new(),
+            detection: crate::rules::DetectionConfig::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod dead_letter;
 pub mod export;
 pub mod metrics;
 pub mod pipeline;
+pub mod rules;
 pub mod s3;
 pub mod serve;
 pub mod sources;

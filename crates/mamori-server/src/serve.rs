@@ -69,6 +69,17 @@ pub fn open_state(config: ServerConfig) -> Result<(Shared, Arc<LocalStore>), Ser
     let mut known: HashSet<String> = db.tenants()?.into_iter().collect();
     known.extend(store.tenants()?);
     let dyn_store: Arc<dyn EventStore> = store.clone();
+    let rules = crate::rules::RuleEngine::load(&config.detection).map_err(|message| ServeError::Io {
+        context: "loading detection rules".into(),
+        source: std::io::Error::other(message),
+    })?;
+    if let Some(r) = &rules {
+        tracing::info!(
+            rules = r.rule_count(),
+            refused = r.errors.len(),
+            "detection rules loaded"
+        );
+    }
     let state = Arc::new(AppState {
         events: Events::new(dyn_store.clone()),
         db: Mutex::new(db),
@@ -78,6 +89,7 @@ pub fn open_state(config: ServerConfig) -> Result<(Shared, Arc<LocalStore>), Ser
         events_dir,
         started: Instant::now(),
         known_tenants: Mutex::new(known),
+        rules,
         config,
     });
     Ok((state, store))

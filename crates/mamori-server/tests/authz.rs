@@ -127,6 +127,7 @@ fn endpoints() -> Vec<Endpoint> {
             true,
         ),
         e("GET", "/api/v1/tenants/{t}/sources", None, Need::ReadConfig, true),
+        e("GET", "/api/v1/alerts?tenants={t}", None, Need::Read, true),
         e("POST", "/api/v1/ingest/{t}/app", None, Need::Ingest, true),
         e("GET", "/api/v1/tenants", None, Need::AnyReader, false),
         e(

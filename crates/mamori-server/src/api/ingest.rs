@@ -56,15 +56,17 @@ pub async fn ingest_body(
     let bytes = body.len() as u64;
     let st = state.clone();
     let o = origin.clone();
-    let (parsed, n, ack) = tokio::task::spawn_blocking(move || {
+    let (parsed, n, found, ack) = tokio::task::spawn_blocking(move || {
         let mut parsed = parse_body(body, &o, &st.dead)?;
         let n = parsed.events.len() as u64;
+        let found = detect(&st, &parsed.events);
         let ack = st.committer.submit(std::mem::take(&mut parsed.events))?;
-        Ok::<_, PipelineError>((parsed, n, ack))
+        Ok::<_, PipelineError>((parsed, n, found, ack))
     })
     .await
     .map_err(|e| PipelineError::Io(std::io::Error::other(e.to_string())))??;
     acknowledged(ack).await?;
+    record(state, found);
     let source = origin.source.as_deref().unwrap_or("http");
     state
         .metrics
@@ -75,6 +77,25 @@ pub async fn ingest_body(
         format: parsed.format.name().to_string(),
         messages: parsed.messages,
     })
+}
+
+/// What the ingest rules find in `events` (none when no rules are configured).
+pub fn detect(state: &Shared, events: &[mamori_model::Event]) -> Vec<crate::state::Detection> {
+    state
+        .rules
+        .as_ref()
+        .map(|r| r.detections(events))
+        .unwrap_or_default()
+}
+
+/// Turn detections into alerts, once their events are durable.
+pub fn record(state: &Shared, found: Vec<crate::state::Detection>) {
+    if found.is_empty() {
+        return;
+    }
+    if let Err(e) = state.db().record_detections(&found) {
+        tracing::error!(error = %e, detections = found.len(), "recording alerts failed");
+    }
 }
 
 /// Wait until appended events are durable.
@@ -255,7 +276,7 @@ async fn run_bulk(
     }
     let st = state.clone();
     let origin_name = format!("_bulk {}", caller.origin);
-    let (ack, failures, per_source) = tokio::task::spawn_blocking(move || {
+    let (ack, found, failures, per_source) = tokio::task::spawn_blocking(move || {
         let mut events = Vec::new();
         let mut failures: Vec<(usize, String)> = Vec::new();
         let mut per_source = Vec::new();
@@ -290,12 +311,14 @@ async fn run_bulk(
             per_source.push((tenant, source, parsed.events.len() as u64, bytes, parsed.rejected));
             events.extend(parsed.events);
         }
+        let found = detect(&st, &events);
         let ack = st.committer.submit(events)?;
-        Ok::<_, PipelineError>((ack, failures, per_source))
+        Ok::<_, PipelineError>((ack, found, failures, per_source))
     })
     .await
     .map_err(ApiError::internal)??;
     acknowledged(ack).await?;
+    record(&state, found);
     for (tenant, source, n, bytes, rejected) in per_source {
         state
             .metrics

@@ -2,6 +2,7 @@
 //! and the operations endpoints, over one shared [`AppState`].
 
 pub mod admin;
+pub mod alerts;
 pub mod auth;
 pub mod error;
 pub mod events;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub events_dir: PathBuf,
     /// Start time.
     pub started: Instant,
+    /// Sigma rules run at ingest, if configured.
+    pub rules: Option<Arc<crate::rules::RuleEngine>>,
     /// Tenants registered in the state database (so ingest registers each once).
     pub known_tenants: Mutex<HashSet<String>>,
 }
@@ -150,6 +153,7 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send
         tenants::sources,
         admin::list_users, admin::create_user, admin::get_user, admin::update_user, admin::delete_user,
         admin::set_password, admin::list_tokens, admin::create_token, admin::revoke_token, admin::audit,
+        alerts::list_alerts, alerts::get_alert, alerts::update_alert,
         ingest::ingest, ingest::bulk, ingest::bulk_index,
         ops::healthz, ops::readyz, ops::metrics,
     ),
@@ -158,6 +162,7 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send
          (name = "tenants", description = "Tenants, context lists, saved searches, sources"),
          (name = "admin", description = "Users, tokens, audit"),
          (name = "ingest", description = "Send events"),
+         (name = "alerts", description = "Alerts raised by rules, and their triage"),
          (name = "auth", description = "Sessions"),
          (name = "ops", description = "Health and metrics"))
 )]
@@ -197,6 +202,7 @@ pub fn router(state: Shared) -> Router {
         .merge(events::routes())
         .merge(tenants::routes())
         .merge(admin::routes())
+        .merge(alerts::routes())
         .merge(ingest::api_routes())
         .route(
             "/openapi.json",

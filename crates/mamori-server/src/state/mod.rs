@@ -128,10 +128,20 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE s3_objects (
         source TEXT NOT NULL, key TEXT NOT NULL, etag TEXT NOT NULL, events INTEGER NOT NULL,
         ingested_at TEXT NOT NULL, PRIMARY KEY (source, key));",
+    "CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, rule_id TEXT NOT NULL,
+        rule_title TEXT NOT NULL, level TEXT NOT NULL, tactics TEXT NOT NULL, techniques TEXT NOT NULL,
+        group_key TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, count INTEGER NOT NULL,
+        event_ids TEXT NOT NULL, status TEXT NOT NULL, assignee TEXT, close_reason TEXT,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+     CREATE INDEX alerts_open ON alerts (tenant, rule_id, group_key, status);
+     CREATE INDEX alerts_time ON alerts (tenant, last_seen);",
 ];
 
+pub mod alerts;
 pub mod users;
 
+pub use alerts::{Alert, AlertQuery, AlertStatus, CloseReason, Detection};
 pub use users::{
     Credential, NewToken, Principal, Role, SESSION_HOURS, Session, TenantAccess, TokenInfo, User,
 };
