@@ -57,6 +57,7 @@ fn main() -> anyhow::Result<()> {
         std::slice::from_ref(&raw),
         200_000,
         false,
+        None,
     )?;
     store.close()?;
     let ingest_wall = t.elapsed().as_secs_f64();

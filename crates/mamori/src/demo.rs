@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Timelike, Utc};
 use clap::Args;
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use mamori_server::rules::{DetectionConfig, RuleEngine};
 use mamori_server::state::{Role, TenantAccess};
 use mamori_store::LocalStore;
 
@@ -38,6 +39,47 @@ pub struct DemoArgs {
     pub serve: crate::serve_cmd::ServeArgs,
 }
 
+/// The demo's Sigma rules (written into the data directory, run at ingest and by the server).
+const DEMO_RULES: [(&str, &str); 4] = [
+    (
+        "aws_cloudtrail_logging_stopped.yml",
+        include_str!("../demo-rules/aws_cloudtrail_logging_stopped.yml"),
+    ),
+    (
+        "aws_iam_admin_policy_attached.yml",
+        include_str!("../demo-rules/aws_iam_admin_policy_attached.yml"),
+    ),
+    (
+        "win_encoded_powershell.yml",
+        include_str!("../demo-rules/win_encoded_powershell.yml"),
+    ),
+    (
+        "web_sql_injection_probe.yml",
+        include_str!("../demo-rules/web_sql_injection_probe.yml"),
+    ),
+];
+
+/// Write the demo rules into `<data>/demo-rules` and load them.
+fn demo_rules(data_dir: &Path) -> anyhow::Result<(PathBuf, std::sync::Arc<RuleEngine>)> {
+    let dir = data_dir.join("demo-rules");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (name, text) in DEMO_RULES {
+        std::fs::write(dir.join(name), text).with_context(|| format!("writing {name}"))?;
+    }
+    let engine = RuleEngine::load(&DetectionConfig {
+        rules: vec![dir.clone()],
+        mappings: Vec::new(),
+    })
+    .map_err(|e| anyhow::anyhow!(e))?
+    .context("the demo rules did not load")?;
+    anyhow::ensure!(
+        engine.errors.is_empty() && engine.rule_count() == DEMO_RULES.len(),
+        "demo rules refused: {:?}",
+        engine.errors
+    );
+    Ok((dir, engine))
+}
+
 /// The demo's users: (name, role, tenants, password). Demo only: the passwords are public.
 const DEMO_USERS: [(&str, Role, &str, &str); 2] = [
     ("admin", Role::Admin, "*", "mamori-demo"),
@@ -57,6 +99,7 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         eprintln!("reusing demo logs in {}", input.display());
     }
+    let (rules_dir, rules) = demo_rules(data_dir)?;
     let marker = input.join(".ingested");
     if marker.exists() {
         eprintln!(
@@ -64,7 +107,7 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
             marker.display()
         );
     } else {
-        ingest(data_dir, &input)?;
+        ingest(data_dir, &input, &rules)?;
         std::fs::write(&marker, now.to_rfc3339()).context("writing the demo marker")?;
     }
     demo_users(data_dir)?;
@@ -79,7 +122,7 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     if args.no_serve {
         return Ok(ExitCode::SUCCESS);
     }
-    serve(data_dir, &args.serve)
+    serve(data_dir, &args.serve, rules_dir)
 }
 
 /// Create the demo users when missing (never changes existing ones).
@@ -99,8 +142,11 @@ fn demo_users(data_dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Serve the demo data until Ctrl-C, printing where and how to log in.
-fn serve(data_dir: &Path, args: &crate::serve_cmd::ServeArgs) -> anyhow::Result<ExitCode> {
-    let cfg = crate::serve_cmd::load_config(Some(data_dir), args)?;
+fn serve(data_dir: &Path, args: &crate::serve_cmd::ServeArgs, rules: PathBuf) -> anyhow::Result<ExitCode> {
+    let mut cfg = crate::serve_cmd::load_config(Some(data_dir), args)?;
+    if cfg.detection.rules.is_empty() {
+        cfg.detection.rules = vec![rules];
+    }
     crate::init_logging(true, cfg.log_format == "json");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -126,7 +172,7 @@ fn serve(data_dir: &Path, args: &crate::serve_cmd::ServeArgs) -> anyhow::Result<
 }
 
 /// Ingest the generated logs of every tenant and create their context lists.
-fn ingest(data_dir: &Path, input: &Path) -> anyhow::Result<()> {
+fn ingest(data_dir: &Path, input: &Path, rules: &RuleEngine) -> anyhow::Result<()> {
     let store = LocalStore::open(crate::events_dir(data_dir))?;
     for tenant in ["acme", "globex", "initech"] {
         let s = crate::ingest::ingest_paths(
@@ -137,10 +183,11 @@ fn ingest(data_dir: &Path, input: &Path) -> anyhow::Result<()> {
             &[input.join(tenant)],
             200_000,
             false,
+            Some(rules),
         )?;
         eprintln!(
-            "{tenant}: {} events read from {} files, {} new, {} already present, {} rejected",
-            s.events, s.files, s.stored.added, s.stored.duplicates, s.rejected
+            "{tenant}: {} events read from {} files, {} new, {} already present, {} rejected, {} detections",
+            s.events, s.files, s.stored.added, s.stored.duplicates, s.rejected, s.detections
         );
     }
     store.close()?;

@@ -305,9 +305,13 @@ fn globex_windows(
     lines.push((t0, ev(t0, host, 4624, json!({"user": {"name": "jsmith"}, "event": {"code": "4624", "action": "logged-in", "outcome": "success"}, "source": {"ip": "10.10.0.200"}, "winlog": {"event_id": "4624", "computer_name": host, "channel": "Security", "logon": {"type": "RemoteInteractive"}}}))));
     let enc = "JABjAD0ATgBlAHcALQBPAGIAagBlAGMAdAAgAE4AZQB0AC4AVwBlAGIAQwBsAGkAZQBuAHQA";
     let t1 = t0 + Duration::minutes(4);
+    let ps = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe";
+    let cmd = format!("powershell.exe -nop -w hidden -enc {enc}");
+    // winlogbeat keeps the Sysmon fields under winlog.event_data next to their ECS copies
     lines.push((t1, ev(t1, host, 1, json!({"user": {"name": "jsmith"}, "event": {"code": "1", "action": "Process Create (rule: ProcessCreate)"},
-        "process": {"name": "powershell.exe", "executable": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", "command_line": format!("powershell.exe -nop -w hidden -enc {enc}"),
-            "parent": {"executable": "C:\\Windows\\explorer.exe"}}}))));
+        "process": {"name": "powershell.exe", "executable": ps, "command_line": cmd,
+            "parent": {"executable": "C:\\Windows\\explorer.exe"}},
+        "winlog": {"event_data": {"Image": ps, "CommandLine": cmd, "ParentImage": "C:\\Windows\\explorer.exe", "User": "GLOBEX\\jsmith"}}}))));
     let t2 = t1 + Duration::seconds(20);
     lines.push((t2, ev(t2, host, 3, json!({"event": {"code": "3", "action": "Network connection detected"}, "process": {"executable": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"},
         "source": {"ip": "10.10.0.200", "port": 49811}, "destination": {"ip": ATTACKER, "port": 443}}))));

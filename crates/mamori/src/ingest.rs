@@ -13,6 +13,8 @@ use mamori_model::Event;
 use mamori_store::{CommitReport, EventStore, LocalStore, validate_tenant};
 
 use mamori_server::dead_letter::DeadLetter;
+use mamori_server::rules::{DetectionConfig, RuleEngine};
+use mamori_server::state::Detection;
 
 /// Arguments of `mamori ingest`.
 #[derive(Args, Debug)]
@@ -26,6 +28,9 @@ pub struct IngestArgs {
     /// Events buffered between commits.
     #[arg(long, default_value_t = 200_000)]
     pub commit_every: usize,
+    /// Sigma rules (files or folders, repeatable) to run on every event; what they find becomes alerts.
+    #[arg(long)]
+    pub rules: Vec<PathBuf>,
     /// Files or directories (read recursively); `.gz` files are decompressed;
     /// `-` reads standard input.
     #[arg(required = true)]
@@ -49,6 +54,8 @@ pub struct Summary {
     pub rejected: u64,
     /// Recovered structural problems.
     pub warnings: u64,
+    /// Detections recorded as alerts.
+    pub detections: u64,
     /// Per format: files, events, rejected records.
     pub per_format: std::collections::BTreeMap<&'static str, [u64; 3]>,
     /// Seconds taken.
@@ -62,6 +69,14 @@ pub fn run(data_dir: &Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         "auto" => None,
         name => Some(name.parse::<Format>().map_err(|e| anyhow::anyhow!("{e}"))?),
     };
+    let rules = RuleEngine::load(&DetectionConfig {
+        rules: args.rules.clone(),
+        mappings: Vec::new(),
+    })
+    .map_err(|e| anyhow::anyhow!(e))?;
+    if let Some(r) = &rules {
+        eprintln!("{} rules loaded ({} refused)", r.rule_count(), r.errors.len());
+    }
     let store = LocalStore::open(crate::events_dir(data_dir))?;
     let summary = ingest_paths(
         &store,
@@ -71,6 +86,7 @@ pub fn run(data_dir: &Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         &args.paths,
         args.commit_every,
         true,
+        rules.as_deref(),
     )?;
     store.close()?;
     print_summary(&summary, data_dir, &args.tenant);
@@ -125,6 +141,7 @@ pub fn ingest_paths(
     paths: &[PathBuf],
     commit_every: usize,
     progress: bool,
+    rules: Option<&RuleEngine>,
 ) -> anyhow::Result<Summary> {
     let started = Instant::now();
     let files = expand_paths(paths)?;
@@ -143,6 +160,10 @@ pub fn ingest_paths(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut dead = DeadLetter::open(data_dir, tenant)?;
+    let mut alerts = match rules {
+        Some(r) => Some((r, crate::config_cmd::state(data_dir)?, Vec::new())),
+        None => None,
+    };
     let mut s = Summary::default();
     let mut batch: Vec<Event> = Vec::with_capacity(APPEND_BATCH);
     let mut since_commit = 0;
@@ -183,6 +204,9 @@ pub fn ingest_paths(
         for item in mamori_formats::parse(fmt, reader, &ctx) {
             match item {
                 Item::Event(ev) => {
+                    if let Some((r, _, found)) = &mut alerts {
+                        found.extend(r.detections(std::slice::from_ref(&*ev)));
+                    }
                     s.events += 1;
                     s.per_format.entry(fmt_name).or_default()[1] += 1;
                     batch.push(*ev);
@@ -192,6 +216,7 @@ pub fn ingest_paths(
                     }
                     if since_commit >= commit_every {
                         flush(store, &mut dead, &mut batch, &mut s)?;
+                        record_alerts(&mut alerts, &mut s)?;
                         since_commit = 0;
                         bar.set_message(format!("{} events", s.events));
                     }
@@ -211,6 +236,7 @@ pub fn ingest_paths(
         bar.inc(size);
     }
     flush(store, &mut dead, &mut batch, &mut s)?;
+    record_alerts(&mut alerts, &mut s)?;
     bar.finish_and_clear();
     s.seconds = started.elapsed().as_secs_f64();
     Ok(s)
@@ -248,6 +274,21 @@ fn say(bar: &ProgressBar, line: String) {
 
 /// Events handed to the store at a time (indexed at once, durable at commit).
 const APPEND_BATCH: usize = 4096;
+
+/// Turn the detections of committed events into alerts.
+fn record_alerts(
+    alerts: &mut Option<(&RuleEngine, mamori_server::StateDb, Vec<Detection>)>,
+    s: &mut Summary,
+) -> anyhow::Result<()> {
+    if let Some((_, db, found)) = alerts
+        && !found.is_empty()
+    {
+        db.record_detections(found)?;
+        s.detections += found.len() as u64;
+        found.clear();
+    }
+    Ok(())
+}
 
 /// Make everything so far durable: the dead letter first, then the events.
 fn flush(
@@ -288,6 +329,12 @@ fn print_summary(s: &Summary, data_dir: &Path, tenant: &str) {
         s.seconds,
         rate
     );
+    if s.detections > 0 {
+        eprintln!(
+            "{} detections recorded as alerts (mamori alerts list --tenant {tenant})",
+            s.detections
+        );
+    }
     if s.rejected > 0 {
         eprintln!(
             "rejected records are in {}",

@@ -2,6 +2,7 @@
 //! letter, search output and the demo data generator, shared by the binary
 //! and the benchmarks.
 
+pub mod alerts_cmd;
 pub mod config_cmd;
 pub mod corpus;
 pub mod demo;

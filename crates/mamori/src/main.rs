@@ -8,7 +8,8 @@ use clap::{Parser, Subcommand};
 static GLOBAL: mamori::Allocator = mimalloc::MiMalloc;
 
 use mamori::{
-    config_cmd, demo, hunt_cmd, ingest, rules_cmd, search, serve_cmd, sources_cmd, store_cmd, users_cmd,
+    alerts_cmd, config_cmd, demo, hunt_cmd, ingest, rules_cmd, search, serve_cmd, sources_cmd, store_cmd,
+    users_cmd,
 };
 
 /// Mamori (守り): collect, search and detect across your customers' logs.
@@ -50,6 +51,8 @@ enum Command {
     Hunt(hunt_cmd::HuntArgs),
     /// Check Sigma rule folders and test a rule on log files.
     Rules(rules_cmd::RulesArgs),
+    /// The alert queue: list and triage.
+    Alerts(alerts_cmd::AlertsArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Token(a) => users_cmd::token(data_dir, &a),
         Command::Hunt(a) => hunt_cmd::run(&a),
         Command::Rules(a) => rules_cmd::run(&a),
+        Command::Alerts(a) => alerts_cmd::run(data_dir, &a),
     };
     match result {
         Ok(code) => code,

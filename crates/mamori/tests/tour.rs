@@ -44,6 +44,48 @@ fn every_tour_step_gives_the_documented_answer() {
         .output()
         .unwrap();
     assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    // the demo rules raise the incident's alerts at ingest
+    let alerts = Command::new(env!("CARGO_BIN_EXE_mamori"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["alerts", "list", "--json"])
+        .output()
+        .unwrap();
+    let alerts: Vec<serde_json::Value> = String::from_utf8_lossy(&alerts.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut seen: Vec<(String, String, String)> = alerts
+        .iter()
+        .map(|a| {
+            let s = |k: &str| a[k].as_str().unwrap().to_string();
+            (s("tenant"), s("group_key"), s("rule_title"))
+        })
+        .collect();
+    seen.sort();
+    let want = [
+        (
+            "acme",
+            "user.name:bob",
+            "CloudTrail logging stopped or trail deleted",
+        ),
+        (
+            "acme",
+            "user.name:bob",
+            "IAM policy attached to a user, or access granted to another user",
+        ),
+        ("globex", "host.name:WS-042", "PowerShell with an encoded command"),
+        (
+            "globex",
+            "source.ip:198.51.100.77",
+            "SQL injection or path traversal in a requested URL",
+        ),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(seen, want);
     let lines: Vec<&str> = tour.lines().collect();
     let mut checked = 0;
     for (i, line) in lines.iter().enumerate() {
