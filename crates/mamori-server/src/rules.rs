@@ -9,7 +9,11 @@ use mamori_detect::{Detector, Mappings, RuleSet};
 use mamori_model::Event;
 use serde::Deserialize;
 
-use crate::state::Detection;
+use std::collections::HashMap;
+
+use mamori_model::filter::Matcher;
+
+use crate::state::{Detection, Exclusion, StateDb, StateError};
 
 /// `[detection]` in `mamori.toml`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -74,9 +78,24 @@ impl RuleEngine {
 
     /// What the rules find in `events`.
     pub fn detections(&self, events: &[Event]) -> Vec<Detection> {
+        self.detections_except(events, &ActiveExclusions::default()).0
+    }
+
+    /// What the rules find in `events`, less what active exclusions
+    /// suppress; also returns how many each exclusion suppressed.
+    pub fn detections_except(
+        &self,
+        events: &[Event],
+        except: &ActiveExclusions,
+    ) -> (Vec<Detection>, HashMap<i64, u64>) {
         let mut out = Vec::new();
+        let mut hits: HashMap<i64, u64> = HashMap::new();
         for ev in events {
             for m in self.detector.detect(ev) {
+                if let Some(x) = except.suppressing(ev.tenant(), &m.rule.id, ev) {
+                    *hits.entry(x).or_default() += 1;
+                    continue;
+                }
                 let group_key = ENTITY_FIELDS
                     .iter()
                     .find_map(|f| ev.get_str(f).map(|v| format!("{f}:{v}")))
@@ -94,6 +113,56 @@ impl RuleEngine {
                 });
             }
         }
-        out
+        (out, hits)
+    }
+}
+
+/// The exclusions in force (approved, not expired, not revoked), compiled.
+#[derive(Default)]
+pub struct ActiveExclusions {
+    items: Vec<(Exclusion, Matcher)>,
+    /// Earliest expiry among them: past it, reload.
+    pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl ActiveExclusions {
+    /// Load the active exclusions from the state database.
+    pub fn load(db: &StateDb) -> Result<Self, StateError> {
+        let mut items = Vec::new();
+        let mut valid_until = None;
+        for x in db.exclusions()? {
+            if x.state != "active" {
+                continue;
+            }
+            let Ok(m) = mamori_model::filter::parse(&x.filter).and_then(|f| f.compile()) else {
+                continue;
+            };
+            let exp = mamori_model::time::parse_instant(&x.expires_at);
+            valid_until = match (valid_until, exp) {
+                (None, e) => e,
+                (Some(v), Some(e)) => Some(v.min(e)),
+                (v, None) => v,
+            };
+            items.push((x, m));
+        }
+        Ok(ActiveExclusions { items, valid_until })
+    }
+
+    /// The exclusion suppressing a detection of `rule` on `ev` in `tenant`, if any.
+    pub fn suppressing(&self, tenant: &str, rule: &str, ev: &Event) -> Option<i64> {
+        self.items
+            .iter()
+            .find(|(x, m)| x.covers(tenant, rule) && m.matches(ev))
+            .map(|(x, _)| x.id)
+    }
+
+    /// How many are in force.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether none is in force.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
     }
 }

@@ -146,3 +146,108 @@ fn rules_raise_grouped_alerts_that_are_triaged_per_tenant() {
     );
     assert_eq!(closed.json().as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn exclusions_apply_only_once_approved_by_another_user_and_count_their_hits() {
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(rules.path().join("stop_logging.yml"), RULE).unwrap();
+    let dir = rules.path().to_path_buf();
+    let s = TestServer::start_with(move |c| c.detection.rules = vec![dir]);
+    let send = |id: &str, user: &str| {
+        let a = s.call(
+            "POST",
+            "/api/v1/ingest/acme/cloudtrail",
+            Some(&s.admin),
+            &[],
+            Some(trail(&[(id, "StopLogging", user)])),
+        );
+        assert_eq!(a.status, 200, "{}", a.text);
+    };
+    let mallory_count = || {
+        let all = s
+            .get(
+                "/api/v1/alerts?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z",
+                &s.admin,
+            )
+            .json();
+        all.as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["group_key"] == "user.name:mallory")
+            .map(|a| a["count"].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    send("e1", "mallory");
+    let ana = s.user("ana", Role::Analyst, &["acme"]);
+    let bo = s.user("bo", Role::Analyst, &["acme"]);
+    let customer = s.user("cust", Role::Customer, &["acme"]);
+    let proposal = json!({
+        "tenants": ["acme"], "rules": ["5c4a9a0e-0000-4000-8000-000000000001"], "filter": "user.name:mallory",
+        "reason": "red team exercise this week", "risk": "a real attacker using the mallory account",
+        "expires_at": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339()
+    });
+    assert_eq!(s.post("/api/v1/exclusions", &customer, &proposal).status, 403);
+    let p = s.post("/api/v1/exclusions", &ana, &proposal);
+    assert_eq!(p.status, 201, "{}", p.text);
+    assert_eq!(p.json()["state"], "proposed");
+    let id = p.json()["id"].as_i64().unwrap();
+    // the preview names the alert it would hide
+    let preview = s.get(&format!("/api/v1/exclusions/{id}/preview?days=30"), &ana);
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    assert_eq!(preview.json()[0]["hidden"], 1);
+    // not approved yet: nothing is suppressed
+    send("e2", "mallory");
+    assert_eq!(mallory_count(), 2);
+    // the owner cannot approve; another analyst can
+    assert_eq!(
+        s.post(&format!("/api/v1/exclusions/{id}/approve"), &ana, &json!({}))
+            .status,
+        400
+    );
+    let ok = s.post(&format!("/api/v1/exclusions/{id}/approve"), &bo, &json!({}));
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert_eq!(ok.json()["state"], "active");
+    send("e3", "mallory");
+    send("e4", "eve");
+    assert_eq!(mallory_count(), 2, "suppressed while active");
+    let list = s.get("/api/v1/exclusions", &ana).json();
+    assert_eq!(list[0]["hits"], 1);
+    // other users' detections still raise alerts
+    let alerts = s
+        .get(
+            "/api/v1/alerts?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z",
+            &s.admin,
+        )
+        .json();
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["group_key"] == "user.name:eve")
+    );
+    // revoked: applies no more
+    let r = s.call(
+        "DELETE",
+        &format!("/api/v1/exclusions/{id}"),
+        Some(&bo),
+        &[],
+        None,
+    );
+    assert_eq!(r.json()["state"], "revoked");
+    send("e5", "mallory");
+    assert_eq!(mallory_count(), 3);
+    let audit = s
+        .get(&format!("/api/v1/audit?object=exclusion/{id}"), &s.admin)
+        .json();
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["exclusion.revoke", "exclusion.approve", "exclusion.propose"]
+    );
+}

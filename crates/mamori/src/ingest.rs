@@ -13,7 +13,9 @@ use mamori_model::Event;
 use mamori_store::{CommitReport, EventStore, LocalStore, validate_tenant};
 
 use mamori_server::dead_letter::DeadLetter;
-use mamori_server::rules::{DetectionConfig, RuleEngine};
+use std::collections::HashMap;
+
+use mamori_server::rules::{ActiveExclusions, DetectionConfig, RuleEngine};
 use mamori_server::state::Detection;
 
 /// Arguments of `mamori ingest`.
@@ -161,7 +163,11 @@ pub fn ingest_paths(
     );
     let mut dead = DeadLetter::open(data_dir, tenant)?;
     let mut alerts = match rules {
-        Some(r) => Some((r, crate::config_cmd::state(data_dir)?, Vec::new())),
+        Some(r) => {
+            let db = crate::config_cmd::state(data_dir)?;
+            let except = ActiveExclusions::load(&db)?;
+            Some((r, db, except, Vec::new(), HashMap::new()))
+        }
         None => None,
     };
     let mut s = Summary::default();
@@ -204,8 +210,12 @@ pub fn ingest_paths(
         for item in mamori_formats::parse(fmt, reader, &ctx) {
             match item {
                 Item::Event(ev) => {
-                    if let Some((r, _, found)) = &mut alerts {
-                        found.extend(r.detections(std::slice::from_ref(&*ev)));
+                    if let Some((r, _, except, found, hits)) = &mut alerts {
+                        let (f, h) = r.detections_except(std::slice::from_ref(&*ev), except);
+                        found.extend(f);
+                        for (id, n) in h {
+                            *hits.entry(id).or_insert(0) += n;
+                        }
                     }
                     s.events += 1;
                     s.per_format.entry(fmt_name).or_default()[1] += 1;
@@ -276,19 +286,26 @@ fn say(bar: &ProgressBar, line: String) {
 const APPEND_BATCH: usize = 4096;
 
 /// Turn the detections of committed events into alerts.
-fn record_alerts(
-    alerts: &mut Option<(&RuleEngine, mamori_server::StateDb, Vec<Detection>)>,
-    s: &mut Summary,
-) -> anyhow::Result<()> {
-    if let Some((_, db, found)) = alerts
-        && !found.is_empty()
-    {
+fn record_alerts(alerts: &mut Option<AlertSink<'_>>, s: &mut Summary) -> anyhow::Result<()> {
+    if let Some((_, db, _, found, hits)) = alerts {
         db.record_detections(found)?;
         s.detections += found.len() as u64;
         found.clear();
+        for (id, n) in hits.drain() {
+            db.add_exclusion_hits(id, n)?;
+        }
     }
     Ok(())
 }
+
+/// Rules, the state database, exclusions in force, detections and exclusion hits not yet recorded.
+type AlertSink<'a> = (
+    &'a RuleEngine,
+    mamori_server::StateDb,
+    ActiveExclusions,
+    Vec<Detection>,
+    HashMap<i64, u64>,
+);
 
 /// Make everything so far durable: the dead letter first, then the events.
 fn flush(

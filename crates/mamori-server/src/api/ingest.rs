@@ -79,22 +79,31 @@ pub async fn ingest_body(
     })
 }
 
-/// What the ingest rules find in `events` (none when no rules are configured).
-pub fn detect(state: &Shared, events: &[mamori_model::Event]) -> Vec<crate::state::Detection> {
-    state
-        .rules
-        .as_ref()
-        .map(|r| r.detections(events))
-        .unwrap_or_default()
+/// What the ingest rules find in `events` less what exclusions suppress
+/// (nothing when no rules are configured), and each exclusion's hits.
+pub fn detect(state: &Shared, events: &[mamori_model::Event]) -> Found {
+    match &state.rules {
+        Some(r) => r.detections_except(events, &state.active_exclusions()),
+        None => Found::default(),
+    }
 }
 
-/// Turn detections into alerts, once their events are durable.
-pub fn record(state: &Shared, found: Vec<crate::state::Detection>) {
-    if found.is_empty() {
+/// Detections, and hits per exclusion.
+pub type Found = (Vec<crate::state::Detection>, std::collections::HashMap<i64, u64>);
+
+/// Turn detections into alerts and count exclusion hits, once the events are durable.
+pub fn record(state: &Shared, (found, hits): Found) {
+    if found.is_empty() && hits.is_empty() {
         return;
     }
-    if let Err(e) = state.db().record_detections(&found) {
+    let mut db = state.db();
+    if let Err(e) = db.record_detections(&found) {
         tracing::error!(error = %e, detections = found.len(), "recording alerts failed");
+    }
+    for (id, n) in hits {
+        if let Err(e) = db.add_exclusion_hits(id, n) {
+            tracing::error!(error = %e, exclusion = id, "counting exclusion hits failed");
+        }
     }
 }
 

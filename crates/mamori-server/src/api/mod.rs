@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod auth;
 pub mod error;
 pub mod events;
+pub mod exclusions;
 pub mod ingest;
 pub mod ops;
 pub mod tenants;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub started: Instant,
     /// Sigma rules run at ingest, if configured.
     pub rules: Option<Arc<crate::rules::RuleEngine>>,
+    /// Exclusions in force, reloaded on every change and when one expires.
+    pub exclusions: std::sync::RwLock<Arc<crate::rules::ActiveExclusions>>,
     /// Tenants registered in the state database (so ingest registers each once).
     pub known_tenants: Mutex<HashSet<String>>,
 }
@@ -57,6 +60,30 @@ impl AppState {
     /// The state database, locked.
     pub fn db(&self) -> MutexGuard<'_, StateDb> {
         self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl AppState {
+    /// The exclusions in force now (reloaded when one has expired).
+    pub fn active_exclusions(&self) -> Arc<crate::rules::ActiveExclusions> {
+        let current = self.exclusions.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if current.valid_until.is_some_and(|t| t <= chrono::Utc::now()) {
+            return self.reload_exclusions();
+        }
+        current
+    }
+
+    /// Reload the exclusions in force from the state database.
+    pub fn reload_exclusions(&self) -> Arc<crate::rules::ActiveExclusions> {
+        let fresh = match crate::rules::ActiveExclusions::load(&self.db()) {
+            Ok(x) => Arc::new(x),
+            Err(e) => {
+                tracing::error!(error = %e, "loading exclusions; keeping the previous set");
+                return self.exclusions.read().unwrap_or_else(|p| p.into_inner()).clone();
+            }
+        };
+        *self.exclusions.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
+        fresh
     }
 }
 
@@ -154,6 +181,8 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send
         admin::list_users, admin::create_user, admin::get_user, admin::update_user, admin::delete_user,
         admin::set_password, admin::list_tokens, admin::create_token, admin::revoke_token, admin::audit,
         alerts::list_alerts, alerts::get_alert, alerts::update_alert,
+        exclusions::list_exclusions, exclusions::propose_exclusion, exclusions::approve_exclusion,
+        exclusions::revoke_exclusion, exclusions::preview_exclusion,
         ingest::ingest, ingest::bulk, ingest::bulk_index,
         ops::healthz, ops::readyz, ops::metrics,
     ),
@@ -163,6 +192,7 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send
          (name = "admin", description = "Users, tokens, audit"),
          (name = "ingest", description = "Send events"),
          (name = "alerts", description = "Alerts raised by rules, and their triage"),
+         (name = "exclusions", description = "Governed exclusions that suppress detections"),
          (name = "auth", description = "Sessions"),
          (name = "ops", description = "Health and metrics"))
 )]
@@ -203,6 +233,7 @@ pub fn router(state: Shared) -> Router {
         .merge(tenants::routes())
         .merge(admin::routes())
         .merge(alerts::routes())
+        .merge(exclusions::routes())
         .merge(ingest::api_routes())
         .route(
             "/openapi.json",

@@ -136,12 +136,19 @@ const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
      CREATE INDEX alerts_open ON alerts (tenant, rule_id, group_key, status);
      CREATE INDEX alerts_time ON alerts (tenant, last_seen);",
+    "CREATE TABLE exclusions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, tenants TEXT NOT NULL, rules TEXT NOT NULL, filter TEXT NOT NULL,
+        owner TEXT NOT NULL, reason TEXT NOT NULL, risk TEXT NOT NULL, expires_at TEXT NOT NULL,
+        approved_by TEXT, approved_at TEXT, revoked INTEGER NOT NULL, hits INTEGER NOT NULL,
+        created_at TEXT NOT NULL);",
 ];
 
 pub mod alerts;
+pub mod exclusions;
 pub mod users;
 
 pub use alerts::{Alert, AlertQuery, AlertStatus, CloseReason, Detection};
+pub use exclusions::Exclusion;
 pub use users::{
     Credential, NewToken, Principal, Role, SESSION_HOURS, Session, TenantAccess, TokenInfo, User,
 };

@@ -84,8 +84,11 @@ impl TestServer {
                 .unwrap()
                 .token
         };
+        // A fresh connection per request: no race with the server closing an idle keep-alive connection.
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .max_idle_connections(0)
+            .max_idle_connections_per_host(0)
             .build()
             .into();
         TestServer {
