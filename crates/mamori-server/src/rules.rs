@@ -9,7 +9,7 @@ use mamori_detect::{Detector, Mappings, RuleSet};
 use mamori_model::Event;
 use serde::Deserialize;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use mamori_model::filter::Matcher;
 
@@ -71,6 +71,11 @@ impl RuleEngine {
         })))
     }
 
+    /// The rules loaded.
+    pub fn rules(&self) -> &[Arc<mamori_detect::Rule>] {
+        self.detector.rules()
+    }
+
     /// Rules in force.
     pub fn rule_count(&self) -> usize {
         self.detector.rules().len()
@@ -78,7 +83,7 @@ impl RuleEngine {
 
     /// What the rules find in `events`.
     pub fn detections(&self, events: &[Event]) -> Vec<Detection> {
-        self.detections_except(events, &ActiveExclusions::default()).0
+        self.detections_except(events, &Suppressions::default()).0
     }
 
     /// What the rules find in `events`, less what active exclusions
@@ -86,12 +91,15 @@ impl RuleEngine {
     pub fn detections_except(
         &self,
         events: &[Event],
-        except: &ActiveExclusions,
+        except: &Suppressions,
     ) -> (Vec<Detection>, HashMap<i64, u64>) {
         let mut out = Vec::new();
         let mut hits: HashMap<i64, u64> = HashMap::new();
         for ev in events {
             for m in self.detector.detect(ev) {
+                if except.disabled_rules.contains(&m.rule.id) {
+                    continue;
+                }
                 if let Some(x) = except.suppressing(ev.tenant(), &m.rule.id, ev) {
                     *hits.entry(x).or_default() += 1;
                     continue;
@@ -117,15 +125,18 @@ impl RuleEngine {
     }
 }
 
-/// The exclusions in force (approved, not expired, not revoked), compiled.
+/// What suppresses detections now: rules switched off, and the exclusions
+/// in force (approved, not expired, not revoked), compiled.
 #[derive(Default)]
-pub struct ActiveExclusions {
+pub struct Suppressions {
     items: Vec<(Exclusion, Matcher)>,
+    /// Ids of rules switched off.
+    pub disabled_rules: HashSet<String>,
     /// Earliest expiry among them: past it, reload.
     pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-impl ActiveExclusions {
+impl Suppressions {
     /// Load the active exclusions from the state database.
     pub fn load(db: &StateDb) -> Result<Self, StateError> {
         let mut items = Vec::new();
@@ -145,7 +156,11 @@ impl ActiveExclusions {
             };
             items.push((x, m));
         }
-        Ok(ActiveExclusions { items, valid_until })
+        Ok(Suppressions {
+            items,
+            valid_until,
+            disabled_rules: db.disabled_rules()?,
+        })
     }
 
     /// The exclusion suppressing a detection of `rule` on `ev` in `tenant`, if any.

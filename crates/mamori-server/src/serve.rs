@@ -66,7 +66,7 @@ pub fn open_state(config: ServerConfig) -> Result<(Shared, Arc<LocalStore>), Ser
     let events_dir = config.data_dir.join("events");
     let store = Arc::new(LocalStore::open(&events_dir)?);
     let db = StateDb::open(&config.data_dir)?;
-    let exclusions = crate::rules::ActiveExclusions::load(&db)?;
+    let exclusions = crate::rules::Suppressions::load(&db)?;
     let mut known: HashSet<String> = db.tenants()?.into_iter().collect();
     known.extend(store.tenants()?);
     let dyn_store: Arc<dyn EventStore> = store.clone();

@@ -251,3 +251,82 @@ fn exclusions_apply_only_once_approved_by_another_user_and_count_their_hits() {
         vec!["exclusion.revoke", "exclusion.approve", "exclusion.propose"]
     );
 }
+
+#[test]
+fn rules_are_listed_switched_off_and_backtested() {
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(rules.path().join("stop_logging.yml"), RULE).unwrap();
+    let dir = rules.path().to_path_buf();
+    let s = TestServer::start_with(move |c| c.detection.rules = vec![dir]);
+    let rule = "5c4a9a0e-0000-4000-8000-000000000001";
+    let list = s.get("/api/v1/rules", &s.admin);
+    assert_eq!(list.status, 200, "{}", list.text);
+    assert_eq!(list.json()[0]["id"], rule);
+    assert_eq!(list.json()[0]["enabled"], true);
+    let one = s.get(&format!("/api/v1/rules/{rule}"), &s.admin);
+    assert!(one.json()["source"].as_str().unwrap().contains("StopLogging"));
+    // history first, then a backtest per tenant per day
+    let a = s.call(
+        "POST",
+        "/api/v1/ingest/acme/cloudtrail",
+        Some(&s.admin),
+        &[],
+        Some(trail(&[("b1", "StopLogging", "x"), ("b2", "GetObject", "x")])),
+    );
+    assert_eq!(a.status, 200);
+    let bt = s.post(
+        &format!("/api/v1/rules/{rule}/backtest"),
+        &s.admin,
+        &json!({"from": "2026-11-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"}),
+    );
+    assert_eq!(bt.status, 200, "{}", bt.text);
+    assert_eq!(bt.json()["total"], 1);
+    assert_eq!(bt.json()["per_tenant"]["acme"]["2026-11-20"], 1);
+    // switched off: no more alerts from it
+    let viewer = s.user("v", Role::Viewer, &["*"]);
+    let off = json!({"enabled": false}).to_string().into_bytes();
+    assert_eq!(
+        s.call(
+            "PATCH",
+            &format!("/api/v1/rules/{rule}"),
+            Some(&viewer),
+            &[("Content-Type", "application/json")],
+            Some(off.clone())
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        s.call(
+            "PATCH",
+            &format!("/api/v1/rules/{rule}"),
+            Some(&s.admin),
+            &[("Content-Type", "application/json")],
+            Some(off)
+        )
+        .status,
+        200
+    );
+    s.call(
+        "POST",
+        "/api/v1/ingest/acme/cloudtrail",
+        Some(&s.admin),
+        &[],
+        Some(trail(&[("b3", "StopLogging", "y")])),
+    );
+    let alerts = s
+        .get(
+            "/api/v1/alerts?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z",
+            &s.admin,
+        )
+        .json();
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["group_key"] != "user.name:y"),
+        "{alerts}"
+    );
+    assert_eq!(s.get("/api/v1/rules", &s.admin).json()[0]["enabled"], false);
+}

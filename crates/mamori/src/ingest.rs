@@ -15,7 +15,7 @@ use mamori_store::{CommitReport, EventStore, LocalStore, validate_tenant};
 use mamori_server::dead_letter::DeadLetter;
 use std::collections::HashMap;
 
-use mamori_server::rules::{ActiveExclusions, DetectionConfig, RuleEngine};
+use mamori_server::rules::{DetectionConfig, RuleEngine, Suppressions};
 use mamori_server::state::Detection;
 
 /// Arguments of `mamori ingest`.
@@ -165,7 +165,7 @@ pub fn ingest_paths(
     let mut alerts = match rules {
         Some(r) => {
             let db = crate::config_cmd::state(data_dir)?;
-            let except = ActiveExclusions::load(&db)?;
+            let except = Suppressions::load(&db)?;
             Some((r, db, except, Vec::new(), HashMap::new()))
         }
         None => None,
@@ -302,7 +302,7 @@ fn record_alerts(alerts: &mut Option<AlertSink<'_>>, s: &mut Summary) -> anyhow:
 type AlertSink<'a> = (
     &'a RuleEngine,
     mamori_server::StateDb,
-    ActiveExclusions,
+    Suppressions,
     Vec<Detection>,
     HashMap<i64, u64>,
 );

@@ -9,6 +9,7 @@ pub mod events;
 pub mod exclusions;
 pub mod ingest;
 pub mod ops;
+pub mod rules;
 pub mod tenants;
 
 use std::collections::HashSet;
@@ -48,7 +49,7 @@ pub struct AppState {
     /// Sigma rules run at ingest, if configured.
     pub rules: Option<Arc<crate::rules::RuleEngine>>,
     /// Exclusions in force, reloaded on every change and when one expires.
-    pub exclusions: std::sync::RwLock<Arc<crate::rules::ActiveExclusions>>,
+    pub exclusions: std::sync::RwLock<Arc<crate::rules::Suppressions>>,
     /// Tenants registered in the state database (so ingest registers each once).
     pub known_tenants: Mutex<HashSet<String>>,
 }
@@ -65,7 +66,7 @@ impl AppState {
 
 impl AppState {
     /// The exclusions in force now (reloaded when one has expired).
-    pub fn active_exclusions(&self) -> Arc<crate::rules::ActiveExclusions> {
+    pub fn active_exclusions(&self) -> Arc<crate::rules::Suppressions> {
         let current = self.exclusions.read().unwrap_or_else(|p| p.into_inner()).clone();
         if current.valid_until.is_some_and(|t| t <= chrono::Utc::now()) {
             return self.reload_exclusions();
@@ -74,8 +75,8 @@ impl AppState {
     }
 
     /// Reload the exclusions in force from the state database.
-    pub fn reload_exclusions(&self) -> Arc<crate::rules::ActiveExclusions> {
-        let fresh = match crate::rules::ActiveExclusions::load(&self.db()) {
+    pub fn reload_exclusions(&self) -> Arc<crate::rules::Suppressions> {
+        let fresh = match crate::rules::Suppressions::load(&self.db()) {
             Ok(x) => Arc::new(x),
             Err(e) => {
                 tracing::error!(error = %e, "loading exclusions; keeping the previous set");
@@ -183,6 +184,7 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send
         alerts::list_alerts, alerts::get_alert, alerts::update_alert,
         exclusions::list_exclusions, exclusions::propose_exclusion, exclusions::approve_exclusion,
         exclusions::revoke_exclusion, exclusions::preview_exclusion,
+        rules::list_rules, rules::get_rule, rules::update_rule, rules::backtest,
         ingest::ingest, ingest::bulk, ingest::bulk_index,
         ops::healthz, ops::readyz, ops::metrics,
     ),
@@ -193,6 +195,7 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send
          (name = "ingest", description = "Send events"),
          (name = "alerts", description = "Alerts raised by rules, and their triage"),
          (name = "exclusions", description = "Governed exclusions that suppress detections"),
+         (name = "rules", description = "Detection rules: list, source, enable/disable, backtest"),
          (name = "auth", description = "Sessions"),
          (name = "ops", description = "Health and metrics"))
 )]
@@ -234,6 +237,7 @@ pub fn router(state: Shared) -> Router {
         .merge(admin::routes())
         .merge(alerts::routes())
         .merge(exclusions::routes())
+        .merge(rules::routes())
         .merge(ingest::api_routes())
         .route(
             "/openapi.json",

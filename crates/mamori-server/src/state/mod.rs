@@ -141,6 +141,7 @@ const MIGRATIONS: &[&str] = &[
         owner TEXT NOT NULL, reason TEXT NOT NULL, risk TEXT NOT NULL, expires_at TEXT NOT NULL,
         approved_by TEXT, approved_at TEXT, revoked INTEGER NOT NULL, hits INTEGER NOT NULL,
         created_at TEXT NOT NULL);",
+    "CREATE TABLE rule_settings (rule_id TEXT PRIMARY KEY, enabled INTEGER NOT NULL, updated_by TEXT NOT NULL, updated_at TEXT NOT NULL);",
 ];
 
 pub mod alerts;
@@ -554,6 +555,41 @@ impl StateDb {
             &format!("{tenant}/{name}"),
             json!({"filter": before.filter}),
             Value::Null,
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Ids of rules switched off.
+    pub fn disabled_rules(&self) -> Result<std::collections::HashSet<String>, StateError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT rule_id FROM rule_settings WHERE enabled = 0")?;
+        let rows = st.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Switch a rule on or off (audited).
+    pub fn set_rule_enabled(
+        &mut self,
+        actor: &Actor,
+        rule_id: &str,
+        enabled: bool,
+    ) -> Result<(), StateError> {
+        let before = !self.disabled_rules()?.contains(rule_id);
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO rule_settings (rule_id, enabled, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (rule_id) DO UPDATE SET enabled = ?2, updated_by = ?3, updated_at = ?4",
+            params![rule_id, enabled, actor.name, now()],
+        )?;
+        Self::audit(
+            &tx,
+            actor,
+            if enabled { "rule.enable" } else { "rule.disable" },
+            &format!("rule/{rule_id}"),
+            json!({ "enabled": before }),
+            json!({ "enabled": enabled }),
         )?;
         tx.commit()?;
         Ok(())
