@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod rules;
 pub mod s3;
+pub mod scheduler;
 pub mod serve;
 pub mod sources;
 pub mod state;

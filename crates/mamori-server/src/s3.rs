@@ -99,7 +99,7 @@ pub fn spawn(state: Shared, cfg: S3Source, mut stop: watch::Receiver<bool>) -> J
             }
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(cfg.interval_secs)) => {}
-                _ = stop.wait_for(|s| *s) => return,
+                _ = crate::syslog::stopped(&mut stop) => return,
             }
         }
     })

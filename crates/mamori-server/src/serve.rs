@@ -185,6 +185,7 @@ pub async fn start(config: ServerConfig) -> Result<Running, ServeError> {
     for l in state.config.syslog.clone() {
         sources.push(crate::syslog::spawn(state.clone(), l, stop.subscribe()).await?);
     }
+    sources.push(crate::scheduler::spawn(state.clone(), stop.subscribe()));
     for s in state.config.s3.clone() {
         sources.push(crate::s3::spawn(state.clone(), s, stop.subscribe()));
     }

@@ -91,7 +91,7 @@ pub fn header_hostname(msg: &str) -> Option<&str> {
 }
 
 /// Resolves once `stop` turns true.
-async fn stopped(stop: &mut watch::Receiver<bool>) {
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
 

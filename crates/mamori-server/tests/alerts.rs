@@ -330,3 +330,51 @@ fn rules_are_listed_switched_off_and_backtested() {
     );
     assert_eq!(s.get("/api/v1/rules", &s.admin).json()[0]["enabled"], false);
 }
+
+#[test]
+fn scheduled_rules_count_per_group_and_raise_alerts_over_the_threshold() {
+    let s = TestServer::start();
+    let mut lines = Vec::new();
+    for i in 0..6 {
+        lines.push(common::event(
+            &format!("fail {i}"),
+            json!({"event": {"action": "logon-failed"}, "source": {"ip": "203.0.113.9"}}),
+        ));
+    }
+    for i in 0..2 {
+        lines.push(common::event(
+            &format!("fail b{i}"),
+            json!({"event": {"action": "logon-failed"}, "source": {"ip": "198.51.100.4"}}),
+        ));
+    }
+    s.ingest("globex", "vpn", &lines);
+    let rule = json!({"name": "x", "title": "VPN brute force", "tenants": ["globex"], "query": "event.action:logon-failed",
+        "window_secs": 3600, "group_by": "source.ip", "threshold": 5, "schedule": "*/5 * * * *", "level": "high",
+        "tags": ["attack.credential-access", "attack.t1110"]});
+    let customer = s.user("c", Role::Customer, &["globex"]);
+    assert_eq!(
+        s.put("/api/v1/scheduled-rules/vpn-bf", &customer, &rule).status,
+        403
+    );
+    let saved = s.put("/api/v1/scheduled-rules/vpn-bf", &s.admin, &rule);
+    assert_eq!(saved.status, 200, "{}", saved.text);
+    assert_eq!(saved.json()["name"], "vpn-bf");
+    let mut bad = rule.clone();
+    bad["schedule"] = json!("sometimes");
+    let refused = s.put("/api/v1/scheduled-rules/bad", &s.admin, &bad);
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    let run = s.post("/api/v1/scheduled-rules/vpn-bf/run", &s.admin, &json!({}));
+    assert_eq!(run.status, 200, "{}", run.text);
+    assert_eq!(run.json()["groups"], 1);
+    let alerts = s.get("/api/v1/alerts?tenants=globex", &s.admin).json();
+    let a = &alerts[0];
+    assert_eq!(a["rule_id"], "scheduled:vpn-bf");
+    assert_eq!(a["group_key"], "source.ip:203.0.113.9");
+    assert_eq!(a["count"], 6);
+    assert_eq!(a["techniques"], json!(["T1110"]));
+    // running again over the same window counts nothing twice
+    s.post("/api/v1/scheduled-rules/vpn-bf/run", &s.admin, &json!({}));
+    let again = s.get("/api/v1/alerts?tenants=globex", &s.admin).json();
+    assert_eq!(again.as_array().unwrap().len(), 1);
+    assert_eq!(again[0]["count"], 6);
+}

@@ -10,6 +10,7 @@ pub mod exclusions;
 pub mod ingest;
 pub mod ops;
 pub mod rules;
+pub mod scheduled;
 pub mod tenants;
 
 use std::collections::HashSet;
@@ -185,6 +186,7 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send
         exclusions::list_exclusions, exclusions::propose_exclusion, exclusions::approve_exclusion,
         exclusions::revoke_exclusion, exclusions::preview_exclusion,
         rules::list_rules, rules::get_rule, rules::update_rule, rules::backtest,
+        scheduled::list_scheduled, scheduled::put_scheduled, scheduled::delete_scheduled, scheduled::run_scheduled,
         ingest::ingest, ingest::bulk, ingest::bulk_index,
         ops::healthz, ops::readyz, ops::metrics,
     ),
@@ -238,6 +240,7 @@ pub fn router(state: Shared) -> Router {
         .merge(alerts::routes())
         .merge(exclusions::routes())
         .merge(rules::routes())
+        .merge(scheduled::routes())
         .merge(ingest::api_routes())
         .route(
             "/openapi.json",

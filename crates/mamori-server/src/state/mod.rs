@@ -142,14 +142,21 @@ const MIGRATIONS: &[&str] = &[
         approved_by TEXT, approved_at TEXT, revoked INTEGER NOT NULL, hits INTEGER NOT NULL,
         created_at TEXT NOT NULL);",
     "CREATE TABLE rule_settings (rule_id TEXT PRIMARY KEY, enabled INTEGER NOT NULL, updated_by TEXT NOT NULL, updated_at TEXT NOT NULL);",
+    "CREATE TABLE scheduled_rules (
+        name TEXT PRIMARY KEY, title TEXT NOT NULL, tenants TEXT NOT NULL, query TEXT NOT NULL,
+        window_secs INTEGER NOT NULL, group_by TEXT, threshold INTEGER NOT NULL, schedule TEXT NOT NULL,
+        level TEXT NOT NULL, tags TEXT NOT NULL, enabled INTEGER NOT NULL, owner TEXT NOT NULL,
+        last_run TEXT, next_run TEXT, updated_at TEXT NOT NULL);",
 ];
 
 pub mod alerts;
 pub mod exclusions;
+pub mod scheduled;
 pub mod users;
 
 pub use alerts::{Alert, AlertQuery, AlertStatus, CloseReason, Detection};
 pub use exclusions::Exclusion;
+pub use scheduled::ScheduledRule;
 pub use users::{
     Credential, NewToken, Principal, Role, SESSION_HOURS, Session, TenantAccess, TokenInfo, User,
 };
