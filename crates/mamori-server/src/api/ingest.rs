@@ -350,7 +350,7 @@ fn decompress(body: Bytes) -> ApiResult<Vec<u8>> {
 }
 
 /// What Elasticsearch clients ask first (`GET /`): a version they accept.
-async fn es_info(_caller: Caller) -> Response {
+pub async fn es_info(_caller: Caller) -> Response {
     let mut resp = JsonOut(json!({
         "name": "mamori",
         "cluster_name": "mamori",
@@ -377,7 +377,6 @@ pub fn api_routes() -> Router<Shared> {
 /// Elasticsearch-compatible routes at the root.
 pub fn bulk_routes() -> Router<Shared> {
     Router::new()
-        .route("/", get(es_info).head(|| async { StatusCode::OK }))
         .route("/_cluster/health", get(es_health))
         .route("/_bulk", post(bulk))
         .route("/{index}/_bulk", post(bulk_index))
