@@ -194,7 +194,7 @@ await test('a search shows the same hit count as the API', async () => {
   const api = await apiTotal({ tenants: ['acme'], query: 'event.action:ConsoleLogin', from: p.get('from'), to: p.get('to') });
   assert.ok(api > 0);
   assert.equal(shown, api);
-  const rows = await page.$$eval('#results tr.row', (r) => r.length);
+  const rows = await page.$$eval('#results tr.hit', (r) => r.length);
   assert.equal(rows, Math.min(100, api));
   await runQuery('');
   all = await hits();
@@ -251,7 +251,7 @@ await test('dragging on the histogram narrows the time range and the results fol
   assert.ok(new Date(to) - new Date(from) < 24 * 3600_000 / 2);
   assert.ok(n > 0 && n < all, `${n} of ${all}`);
   assert.equal(n, await apiTotal({ tenants: ['acme'], from, to }));
-  const times = await page.$$eval('#results tr.row', (rows) => rows.map((r) => r.querySelector('td.t').textContent));
+  const times = await page.$$eval('#results tr.hit', (rows) => rows.map((r) => r.querySelector('td.t').textContent));
   assert.ok(times.length > 0);
   const lo = new Date(from).getTime(), hi = new Date(to).getTime();
   // The table shows local time; compare through the events the API returns.
@@ -275,7 +275,7 @@ await test('a bad filter shows the API error at its column', async () => {
   assert.ok(api.json.column);
   const text = await page.textContent('#qerr');
   assert.ok(text.includes(api.json.message), text);
-  assert.ok(text.includes(`column ${api.json.column}`), text);
+  assert.ok(text.includes(`column ${api.json.column}`), text); // in the API's message or added by the UI
   assert.match(await page.getAttribute('#q', 'class'), /bad/);
   await shot('discover-error');
   const bad2 = 'user.name:"bob';
@@ -287,7 +287,7 @@ await test('a bad filter shows the API error at its column', async () => {
 
 await test('the event panel shows fields, the original and pivots that run', async () => {
   await hits();
-  await page.click('#results tr.row >> nth=0');
+  await page.click('#results tr.hit >> nth=0');
   await page.waitForSelector('#detail .pivots a');
   assert.ok(await page.locator('#detail #original').count());
   assert.ok(await page.locator('#detail tr[data-field="user.name"]').count());
@@ -296,7 +296,7 @@ await test('the event panel shows fields, the original and pivots that run', asy
   const expected = Number(/\(([\d,]+)\)$/.exec(label)[1].replace(/,/g, ''));
   await page.keyboard.press('Escape');
   assert.equal(await page.locator('#detail').count(), 0);
-  await page.click('#results tr.row >> nth=0');
+  await page.click('#results tr.hit >> nth=0');
   await page.waitForSelector('#detail .pivots a');
   await page.click('#detail .pivots a >> nth=0');
   assert.equal(await hits(), expected);
@@ -384,7 +384,7 @@ await test('dark theme', async () => {
   await page.click('#user-menu > button');
   await page.click('#theme');
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
-  await page.click('#results tr.row >> nth=0');
+  await page.click('#results tr.hit >> nth=0');
   await page.waitForSelector('#detail .pivots a');
   await shot('discover-dark');
   await page.keyboard.press('Escape');

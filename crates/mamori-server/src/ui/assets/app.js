@@ -9,10 +9,13 @@
 
   /** Build an element: h('div.cls#id', {attrs, on: {click}}, children...). */
   function h(spec, attrs, ...kids) {
-    const m = /^([a-z0-9]+)?(#[\w-]+)?((?:\.[\w-]+)*)$/i.exec(spec);
-    const el = document.createElement((m && m[1]) || 'div');
-    if (m && m[2]) el.id = m[2].slice(1);
-    if (m && m[3]) el.className = m[3].slice(1).replace(/\./g, ' ');
+    const tag = /^[a-z0-9]*/i.exec(spec)[0] || 'div';
+    const el = document.createElement(tag);
+    const classes = [];
+    for (const [, kind, name] of spec.slice(tag === 'div' && !spec.startsWith('div') ? 0 : tag.length).matchAll(/([.#])([\w-]+)/g)) {
+      if (kind === '#') el.id = name; else classes.push(name);
+    }
+    if (classes.length) el.className = classes.join(' ');
     if (attrs && (typeof attrs !== 'object' || attrs instanceof Node || Array.isArray(attrs))) {
       kids.unshift(attrs);
       attrs = null;
@@ -75,7 +78,7 @@
     toast('Copied');
   }
   const copyBtn = (text, title) =>
-    h('button.icon', { title: title || 'Copy', on: { click: (e) => { e.stopPropagation(); copy(typeof text === 'function' ? text() : text); } } }, '⧉');
+    h('button.icon', { title: title || 'Copy', on: { click: (e) => { e.stopPropagation(); copy(typeof text === 'function' ? text() : text); } } }, 'copy');
 
   /** Leaf values of a document as dotted paths (arrays stay whole). */
   function flatten(obj, prefix, out) {
@@ -158,7 +161,7 @@
       case 'tenant_not_found': return `${err.message}. It does not exist, or your account may not see it.`;
       case 'not_found': return `Not found: ${err.message}. It may not exist, or belong to a tenant you cannot see.`;
       case 'forbidden': return `Not allowed: ${err.message}.`;
-      case 'bad_filter': return `The filter has a mistake${err.column ? ` at column ${err.column}` : ''}: ${err.message}`;
+      case 'bad_filter': return `The filter has a mistake${err.column && !/column/.test(err.message) ? ` at column ${err.column}` : ''}: ${err.message}.`;
       case 'bad_time': return `The time range is not understood: ${err.message}. Use e.g. -15m, -24h, -7d, now, or 2024-05-01T10:00:00Z.`;
       case 'too_broad': return `${err.message}.`;
       case 'busy': return `The server is busy${err.retryAfter ? `; try again in ${err.retryAfter} s` : '; try again shortly'}.`;
@@ -465,7 +468,9 @@
       q.classList.remove('bad');
       clear(qerr); clear(noteEl);
       renderChips();
-      timeBtn.textContent = '🕒 ' + rangeLabel(st.from, st.to);
+      timeBtn.textContent = rangeLabel(st.from, st.to) + ' ▾';
+      tookEl.textContent = '';
+      $('#range').textContent = '';
       hitsEl.textContent = 'Searching…';
       delete hitsEl.dataset.total;
       const hash = stateHash();
@@ -477,6 +482,8 @@
       const search = api('POST', '/search', { ...s, limit: PAGE, offset: 0 });
       const agg = api('POST', '/aggregate', { ...s, aggregations: [{ type: 'date_histogram' }] });
       const fac = api('POST', '/facets', { ...s, top: 5 });
+      // Handled below once the search answered; this keeps an early failure from counting as unhandled.
+      agg.catch(() => {}); fac.catch(() => {});
       try {
         const r = await search;
         if (seq !== st.seq) return;
@@ -493,7 +500,6 @@
         if (e.code === 'bad_filter') showFilterError(e);
         else clear(qerr, errBox(e));
         clear(tbl); clear(histo); clear(sidebar);
-        agg.catch(() => {}); fac.catch(() => {});
         return;
       }
       agg.then((a) => { if (seq === st.seq) renderHisto(a.results[0]); })
@@ -525,7 +531,7 @@
       const head = h('tr', h('th', 'Time'), multi ? h('th', 'Tenant') : null,
         cols.length ? cols.map((c) => h('th', c, ' ', h('button.icon', { title: 'Remove column', on: { click: () => toggleCol(c) } }, '×'))) : h('th', 'Event'));
       const rows = st.hits.map((doc, i) => {
-        const tr = h('tr.row', { dataset: { i: String(i) }, on: { click: () => openDetail(i, tr) } },
+        const tr = h('tr.hit', { dataset: { i: String(i) }, on: { click: () => openDetail(i, tr) } },
           h('td.t', fmtTime(doc['@timestamp'], true)),
           multi ? h('td', doc.tenant) : null,
           cols.length ? cols.map((c) => h('td', h('div.cell', { title: show(getPath(doc, c)) }, show(getPath(doc, c))))) : h('td', summaryOf(doc)));
