@@ -86,6 +86,8 @@ impl TestServer {
         };
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
             .build()
             .into();
         TestServer {

@@ -421,7 +421,7 @@
       }));
     }
     function editChip(el, c) {
-      const input = h('input', {
+      const input = h('input.chip-input', {
         value: c.raw !== undefined ? c.raw : `${c.field}:${quote(c.value)}`,
         on: {
           keydown: (e) => {
