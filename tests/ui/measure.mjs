@@ -27,6 +27,10 @@ for (const run of ['cold', 'warm', 'warm']) {
   const fields = Date.now() - t0;
   const fcp = await p.evaluate(() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime);
   const total = await p.getAttribute('#hits', 'data-total');
+  if (process.env.SHOTS && run === 'cold') {
+    await p.waitForFunction(() => window.mamoriIdle());
+    await p.screenshot({ path: `${process.env.SHOTS}/demo-discover.png` });
+  }
   console.log(`${run}: ${total} events in range; first contentful paint ${Math.round(fcp)} ms, hits+table ${table} ms, histogram ${histo} ms, field list ${fields} ms`);
   await p.close();
 }

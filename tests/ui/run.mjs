@@ -410,9 +410,10 @@ await test('a customer sees only its tenant and cannot open another tenant\'s ev
   assert.match(text, /not exist|cannot see/);
   await p.goto(`${base}/ui/#/discover?q=globex-secret-marker&from=-1d`);
   assert.equal(await hits(p), 0);
-  await p.screenshot({ path: join(shots, 'customer-denied.png') });
+  assert.equal(await p.locator('#save-btn').count(), 0, 'a customer cannot save searches');
   await p.goto(`${base}/ui/#/event/globex/${encodeURIComponent(secretId)}`);
   await p.waitForSelector('#event-page .error');
+  await p.screenshot({ path: join(shots, 'customer-denied.png') });
   // Its own tenant's event opens by URL.
   const own = await call('POST', '/api/v1/search', { tenants: ['acme'], from: '-1d', limit: 1 });
   await p.goto(`${base}/ui/#/event/acme/${encodeURIComponent(own.json.hits[0].event.id)}`);

@@ -211,6 +211,8 @@
     if (t && names.includes(t)) return [t];
     return names.length ? [names[0]] : [];
   }
+  /** Whether the user may change configuration (saved searches, context lists). */
+  const canWrite = () => session.me && (session.me.role === 'admin' || session.me.role === 'analyst');
   function oneTenant() {
     const t = currentTenants();
     return t.length === 1 ? t[0] : (session.tenants[0] || {}).name;
@@ -387,11 +389,11 @@
       h('div.qbar',
         h('div.qrow', q, helpBtn, timeBtn,
           h('button.primary#run', { on: { click: () => { st.q = q.value; run(true); } } }, 'Search'),
-          h('button#save-btn', { on: { click: saveSearch } }, 'Save'), savedBtn, exportBtn),
+          canWrite() ? h('button#save-btn', { on: { click: saveSearch } }, 'Save') : null, savedBtn, exportBtn),
         qerr, chipsEl),
       sidebar,
       h('section.content',
-        h('div.summary', hitsEl, h('span.range#range'), tookEl, h('span.spacer'),
+        h('div.summary', hitsEl, tookEl, h('span.spacer'),
           h('span.muted', 'Drag on the chart to zoom into a time range')),
         noteEl, histo, tbl)));
 
@@ -470,7 +472,6 @@
       renderChips();
       timeBtn.textContent = rangeLabel(st.from, st.to) + ' ▾';
       tookEl.textContent = '';
-      $('#range').textContent = '';
       hitsEl.textContent = 'Searching…';
       delete hitsEl.dataset.total;
       const hash = stateHash();
@@ -491,7 +492,6 @@
         hitsEl.textContent = `${fmtN(r.total)} ${r.total === 1 ? 'hit' : 'hits'}`;
         hitsEl.dataset.total = String(r.total);
         tookEl.textContent = `${r.took_ms} ms · ${r.tenants.join(', ')}`;
-        $('#range').textContent = rangeLabel(st.from, st.to);
         renderTable();
         window.mamoriLastSearchMs = performance.now() - started;
       } catch (e) {
@@ -601,7 +601,8 @@
       }
       draw();
       clear(sidebar, find,
-        f.sampled ? h('div.note', `Fields of the newest ${fmtN(f.examined)} of ${fmtN(f.total)} events`) : h('div.note', `Fields of all ${fmtN(f.examined)} events`),
+        f.sampled ? h('div.note', `Fields of the newest ${fmtN(f.examined)} of ${fmtN(f.total)} events`)
+          : h('div.note', f.examined ? `Fields of all ${fmtN(f.examined)} events` : 'No events, so no fields'),
         list);
     }
 
@@ -609,7 +610,7 @@
     function renderHisto(res) {
       const buckets = (res && res.buckets) || [];
       if (!buckets.length) { clear(histo); return; }
-      const W = Math.max(300, histo.clientWidth || 900), H = 96, top = 4, bottom = 16;
+      const W = Math.max(300, histo.clientWidth || 900), H = 96, top = 14, bottom = 16;
       const max = Math.max(1, ...buckets.map((b) => b.count));
       const bw = W / buckets.length;
       const ns = 'http://www.w3.org/2000/svg';
@@ -638,7 +639,7 @@
         const label = res.interval_secs >= 86400 ? `${d.getMonth() + 1}-${pad(d.getDate())}` : `${d.getMonth() + 1}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
         el('text', { x: i * bw + 2, y: H - 3 }, label);
       }
-      el('text', { x: W - 2, y: 11, 'text-anchor': 'end' }, `max ${fmtN(max)} / ${res.interval_secs >= 3600 ? res.interval_secs / 3600 + ' h' : res.interval_secs >= 60 ? res.interval_secs / 60 + ' min' : res.interval_secs + ' s'}`);
+      el('text', { x: W - 2, y: 10, 'text-anchor': 'end' }, `highest ${fmtN(max)} per ${res.interval_secs >= 3600 ? res.interval_secs / 3600 + ' h' : res.interval_secs >= 60 ? res.interval_secs / 60 + ' min' : res.interval_secs + ' s'}`);
       const selRect = el('rect', { class: 'sel', x: 0, y: 0, width: 0, height: H - bottom, visibility: 'hidden' });
       const idx = (ev) => {
         const box = svg.getBoundingClientRect();
@@ -739,7 +740,7 @@
         clear(body, list.length ? list.map((s) => h('div.item',
           h('a', { href: '#', title: s.filter, on: { click: (e) => { e.preventDefault(); document.querySelectorAll('.pop').forEach((p) => p.remove()); st.q = s.filter; q.value = s.filter; st.from = s.from; st.to = s.to; st.chips = []; if (s.columns.length) st.cols = s.columns.slice(); run(true); } } }, s.name),
           h('span.muted', s.owner),
-          h('button.icon.danger', { title: 'Delete', on: { click: async () => { if (!confirm(`Delete the saved search ${s.name}?`)) return; try { await api('DELETE', `/tenants/${encodeURIComponent(t)}/saved-searches/${encodeURIComponent(s.name)}`); savedPop(anchor); } catch (e) { add(body, errBox(e)); } } } }, '×'))) : h('div.muted', 'None yet: use Save.'));
+          !canWrite() ? null : h('button.icon.danger', { title: 'Delete', on: { click: async () => { if (!confirm(`Delete the saved search ${s.name}?`)) return; try { await api('DELETE', `/tenants/${encodeURIComponent(t)}/saved-searches/${encodeURIComponent(s.name)}`); savedPop(anchor); } catch (e) { add(body, errBox(e)); } } } }, '×'))) : h('div.muted', 'None yet: use Save.'));
       } catch (e) { clear(body, errBox(e)); }
     }
     function saveSearch() {
@@ -891,7 +892,7 @@
     const left = h('div.box.list', 'Loading…');
     const right = h('div');
     frame('lists', h('div.page#lists-page', h('h2', `Context lists of ${t}`),
-      h('div.cols2', h('div', left, h('button#new-list', { on: { click: () => go('#/lists/' + encodeURIComponent('\u0000new')) } }, 'New list')), right)));
+      h('div.cols2', h('div', left, !canWrite() ? h('div.muted', 'Read-only for your role.') : h('button#new-list', { on: { click: () => go('#/lists/' + encodeURIComponent('\u0000new')) } }, 'New list')), right)));
     let lists = [];
     try {
       lists = await api('GET', `/tenants/${enc}/context-lists`);
@@ -906,7 +907,7 @@
     }
     const nm = h('input#list-name', { value: cur.name, disabled: !isNew, placeholder: 'office' });
     const desc = h('input#list-description', { value: cur.description || '' });
-    const entries = h('textarea#list-entries', { value: cur.entries.join('\n'), placeholder: 'one value per line: 10.1.0.0/16, alice, …' });
+    const entries = h('textarea#list-entries', { readOnly: !canWrite(), value: cur.entries.join('\n'), placeholder: 'one value per line: 10.1.0.0/16, alice, …' });
     const err = h('div');
     const save = async () => {
       clear(err);
@@ -927,7 +928,7 @@
       h('div.form', h('label', 'Name'), nm, h('label', 'Description'), desc, h('label', 'Entries'), entries),
       isNew ? null : h('div.muted', `Updated ${fmtTime(cur.updated_at)} by ${cur.updated_by}`),
       err,
-      h('div.row', h('button.primary#list-save', { on: { click: save } }, 'Save'), isNew ? null : h('button.danger', { on: { click: del } }, 'Delete'),
+      h('div.row', canWrite() ? [h('button.primary#list-save', { on: { click: save } }, 'Save'), isNew ? null : h('button.danger', { on: { click: del } }, 'Delete')] : null,
         isNew ? null : h('a', { href: `#/discover?${new URLSearchParams({ q: `source.ip:@${cur.name}` })}` }, `Search source.ip:@${cur.name}`))));
   }
 
