@@ -34,7 +34,10 @@ fn assets_are_embedded_with_strict_headers() {
         assert_eq!(a.status, 200, "{path}");
         assert!(a.header("content-type").unwrap().starts_with(kind), "{path}");
         let csp = a.header("content-security-policy").unwrap();
-        assert!(csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+        assert!(
+            csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
         assert_eq!(a.header("x-frame-options"), Some("DENY"));
         assert!(!a.text.is_empty());
     }
