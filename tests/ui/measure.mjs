@@ -34,4 +34,26 @@ for (const run of ['cold', 'warm', 'warm']) {
   console.log(`${run}: ${total} events in range; first contentful paint ${Math.round(fcp)} ms, hits+table ${table} ms, histogram ${histo} ms, field list ${fields} ms`);
   await p.close();
 }
+
+// Screenshots for the README's tour (SHOTS=docs/ui): Discover on the demo data, an event, sources.
+if (process.env.SHOTS) {
+  const dir = process.env.SHOTS;
+  const p = await ctx.newPage();
+  await p.addInitScript(() => localStorage.setItem('mamori.tenant', JSON.stringify('acme')));
+  const q = new URLSearchParams({ q: 'event.action:ConsoleLogin', from, chips: JSON.stringify([{ field: 'source.ip', value: '10.20.1.5', neg: true, on: true }]) });
+  await p.goto(`${base}/ui/#/discover?${q}`);
+  await p.waitForSelector('#hits[data-total]');
+  await p.waitForFunction(() => window.mamoriIdle());
+  await p.click('#sidebar .field[data-field="user.name"] .field-head').catch(() => {});
+  await p.screenshot({ path: `${dir}/discover.png` });
+  await p.click('#results tr.hit >> nth=0');
+  await p.waitForSelector('#detail .pivots a');
+  await p.screenshot({ path: `${dir}/event.png` });
+  await p.evaluate(() => localStorage.setItem('mamori.tenant', JSON.stringify('initech')));
+  await p.goto(`${base}/ui/#/sources?from=-7d`);
+  await p.waitForSelector('#sources-page table');
+  await p.waitForFunction(() => window.mamoriIdle());
+  await p.screenshot({ path: `${dir}/sources.png` });
+  await p.close();
+}
 await browser.close();

@@ -320,6 +320,10 @@
   // ------------------------------------------------------------ Discover
   const PRESETS = [['-15m', 'Last 15 minutes'], ['-1h', 'Last hour'], ['-24h', 'Last 24 hours'], ['-7d', 'Last 7 days'], ['-30d', 'Last 30 days']];
   const PAGE = 100;
+  /** Fields an analyst reads first in a row's summary; the others follow in document order. */
+  const SUMMARY_FIRST = ['message', 'event.action', 'event.outcome', 'user.name', 'source.ip', 'destination.ip',
+    'destination.port', 'host.name', 'process.command_line', 'url.path', 'http.request.method',
+    'http.response.status_code', 'rule.name', 'event.reason', 'user_agent.original', 'event.dataset'];
 
   /** Quote a value for the filter language. */
   const quote = (v) => '"' + String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
@@ -553,7 +557,7 @@
     function summaryOf(doc) {
       const f = flatten(doc);
       const keys = Object.keys(f).filter((k) => k !== '@timestamp' && k !== 'event.original' && k !== 'tenant' && k !== 'event.id');
-      const order = (k) => (k === 'message' ? 0 : k.startsWith('event.') ? 1 : 2);
+      const order = (k) => { const i = SUMMARY_FIRST.indexOf(k); return i >= 0 ? i : SUMMARY_FIRST.length; };
       keys.sort((a, b) => order(a) - order(b));
       const kids = [];
       for (const k of keys.slice(0, 24)) kids.push(h('b', k + ':'), ' ', show(f[k]), '  ');
@@ -855,6 +859,7 @@
     const body = h('div', 'Loading…');
     const win = h('select#sources-window', { on: { change: () => go(`#/sources?from=${win.value}`) } },
       [['-24h', 'last 24 hours'], ['-7d', 'last 7 days'], ['-30d', 'last 30 days']].map(([v, l]) => h('option', { value: v }, l)));
+    if (![...win.options].some((o) => o.value === from)) win.appendChild(h('option', { value: from }, from));
     win.value = from;
     frame('sources', h('div.page#sources-page', h('h2', `Sources of ${t}`, ' ', h('span.muted', '· '), win), body));
     try {
