@@ -61,6 +61,7 @@
     return `${Math.round(sec / 86400)} days ago`;
   }
   function toast(text) {
+    document.querySelectorAll('.toast').forEach((x) => x.remove());
     const t = h('div.toast', text);
     document.body.appendChild(t);
     setTimeout(() => t.remove(), 1800);
@@ -170,7 +171,8 @@
       default: return err.message;
     }
   }
-  const errBox = (err) => h('div.error', { role: 'alert' }, explain(err));
+  const sentence = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+  const errBox = (err) => h('div.error', { role: 'alert' }, sentence(explain(err)));
 
   // ------------------------------------------------------------ prefs
   const prefs = {
@@ -463,7 +465,7 @@
         const inBar = i - offset;
         if (inBar >= 0 && inBar <= q.value.length) { q.focus(); q.setSelectionRange(inBar, Math.min(inBar + 1, q.value.length)); }
       }
-      kids.push(h('span.error-text', explain(err)));
+      kids.push(h('span.error-text', sentence(explain(err))));
       clear(qerr, h('div.qerr.error', { role: 'alert' }, kids));
     }
 
