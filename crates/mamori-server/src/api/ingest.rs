@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json as JsonOut, Router};
@@ -387,7 +387,7 @@ fn decompress(body: Bytes) -> ApiResult<Vec<u8>> {
 }
 
 /// What Elasticsearch clients ask first (`GET /`): a version they accept.
-async fn es_info(_caller: Caller) -> Response {
+pub async fn es_info(_caller: Caller) -> Response {
     let mut resp = JsonOut(json!({
         "name": "mamori",
         "cluster_name": "mamori",
@@ -414,7 +414,6 @@ pub fn api_routes() -> Router<Shared> {
 /// Elasticsearch-compatible routes at the root.
 pub fn bulk_routes() -> Router<Shared> {
     Router::new()
-        .route("/", get(es_info).head(|| async { StatusCode::OK }))
         .route("/_cluster/health", get(es_health))
         .route("/_bulk", post(bulk))
         .route("/{index}/_bulk", post(bulk_index))

@@ -250,6 +250,7 @@ pub fn router(state: Shared) -> Router {
         .nest("/api/v1", api)
         .merge(ingest::bulk_routes())
         .merge(ops::routes())
+        .merge(crate::ui::routes())
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

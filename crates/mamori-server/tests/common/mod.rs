@@ -89,6 +89,8 @@ impl TestServer {
             .http_status_as_error(false)
             .max_idle_connections(0)
             .max_idle_connections_per_host(0)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
             .build()
             .into();
         TestServer {
