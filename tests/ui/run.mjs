@@ -5,7 +5,7 @@
 //   node run.mjs <path to the mamori binary> [screenshot dir]
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -37,9 +37,16 @@ function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const data = mkdtempSync(join(tmpdir(), 'mamori-ui-'));
+// Detection: two of the demo's Sigma rules, loaded from a folder named in mamori.toml.
+const rulesDir = join(data, 'rules');
+mkdirSync(rulesDir);
+const RULES_SRC = new URL('../../crates/mamori/demo-rules/', import.meta.url);
+for (const f of ['aws_cloudtrail_logging_stopped.yml', 'aws_iam_admin_policy_attached.yml']) copyFileSync(new URL(f, RULES_SRC), join(rulesDir, f));
+const STOP_RULE = '8d1f3e2a-5b7c-4c1e-9a10-4f6d2b8e0a01';
+writeFileSync(join(data, 'mamori.toml'), `[detection]\nrules = [${JSON.stringify(rulesDir)}]\n`);
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const server = spawn(binary, ['--data-dir', data, 'serve', '--listen', `127.0.0.1:${port}`], {
+const server = spawn(binary, ['--data-dir', data, 'serve', '--config', join(data, 'mamori.toml'), '--listen', `127.0.0.1:${port}`], {
   env: { ...process.env, MAMORI_ADMIN_PASSWORD: ADMIN_PW, RUST_LOG: 'warn' },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
@@ -112,6 +119,32 @@ const secret = { '@timestamp': new Date(now - 120_000).toISOString(), message: '
 assert.equal((await call('POST', '/api/v1/ingest/globex/app', ndjson([secret, ...events(100, 'globex')]), 'application/x-ndjson')).status, 200);
 assert.equal((await call('PUT', '/api/v1/tenants/acme/context-lists/office', { entries: ['10.0.0.0/16'], description: 'office networks' })).status, 200);
 assert.equal((await call('POST', '/api/v1/users', { name: CUSTOMER.user, role: 'customer', tenants: ['acme'], password: CUSTOMER.password })).status, 201);
+// CloudTrail records two days old (outside Discover's -24h) that the StopLogging rule matches:
+// acme gets alerts for mallory and trudy, globex one for bob.
+function trail(tenant, list) {
+  return JSON.stringify({
+    Records: list.map(([id, name, user], i) => ({
+      eventVersion: '1.08', eventTime: new Date(now - 2 * 86400_000 + i * 60_000).toISOString(),
+      eventSource: name.includes('Trail') || name.includes('Logging') ? 'cloudtrail.amazonaws.com' : 's3.amazonaws.com',
+      eventName: name, awsRegion: 'us-east-1', sourceIPAddress: '198.51.100.7',
+      userIdentity: { type: 'IAMUser', userName: user, accountId: '111122223333' },
+      eventID: `${tenant}-${id}`, eventType: 'AwsApiCall', recipientAccountId: '111122223333',
+    })),
+  });
+}
+assert.equal((await call('POST', '/api/v1/ingest/acme/cloudtrail', trail('acme', [['t1', 'StopLogging', 'mallory'], ['t2', 'DeleteTrail', 'mallory'], ['t3', 'GetObject', 'alice'], ['t4', 'StopLogging', 'trudy']]))).status, 200);
+assert.equal((await call('POST', '/api/v1/ingest/globex/cloudtrail', trail('globex', [['g1', 'StopLogging', 'bob']]))).status, 200);
+assert.equal((await call('POST', '/api/v1/users', { name: 'ana', role: 'analyst', tenants: ['*'], password: 'analyst-pass-1' })).status, 201);
+async function waitAlerts(tenant, n) {
+  for (let i = 0; i < 100; i++) {
+    const r = await call('GET', `/api/v1/alerts?tenants=${tenant}`);
+    if (r.status === 200 && r.json.length >= n) return r.json;
+    await sleep(100);
+  }
+  throw new Error(`no ${n} alerts for ${tenant}`);
+}
+const acmeAlerts = await waitAlerts('acme', 2);
+const globexAlerts = await waitAlerts('globex', 1);
 const found = await call('POST', '/api/v1/search', { tenants: ['globex'], query: '"globex-secret-marker"', from: '-1d', limit: 1 });
 const secretId = found.json.hits[0].event.id;
 assert.ok(secretId, 'the globex event has an id');
@@ -155,6 +188,7 @@ async function runQuery(text) {
   await page.press('#q', 'Enter');
   await idle();
 }
+const pad2 = (n) => String(n).padStart(2, '0');
 const shot = (name, p) => (p || page).screenshot({ path: join(shots, `${name}.png`) });
 
 // ------------------------------------------------------------------ tests
@@ -418,6 +452,236 @@ await test('a customer sees only its tenant and cannot open another tenant\'s ev
   const own = await call('POST', '/api/v1/search', { tenants: ['acme'], from: '-1d', limit: 1 });
   await p.goto(`${base}/ui/#/event/acme/${encodeURIComponent(own.json.hits[0].event.id)}`);
   await p.waitForSelector('#event-page #original');
+  await c.close();
+});
+
+// ------------------------------------------------------------------ alerts, rules, exclusions
+async function alertRows(p) {
+  await (p || page).waitForSelector('#alerts-table table, #alerts-table .box, #alerts-table .error');
+  await idle(p);
+  return (p || page).$$eval('#alerts-table tr.alert', (rows) => rows.map((r) => ({ id: Number(r.dataset.id), status: r.dataset.status, text: r.textContent })));
+}
+
+await test('the alert queue lists the tenant\'s alerts with grouped counts, and filters', async () => {
+  await page.goto(base + '/ui/#/discover');
+  await hits();
+  await page.selectOption('#tenant', 'acme');
+  await hits();
+  await page.click('nav.main a:text("Alerts")');
+  let rows = await alertRows();
+  assert.deepEqual(rows.map((r) => r.id).sort(), acmeAlerts.map((a) => a.id).sort());
+  assert.ok(rows.every((r) => r.text.includes('acme')));
+  const status = await page.textContent('#alert-groups [data-group="status"]');
+  assert.match(status, new RegExp(`new\\s*${acmeAlerts.length}`));
+  assert.ok((await page.textContent('#alert-groups [data-group="rule"]')).includes('CloudTrail logging stopped'));
+  await shot('alerts');
+  // A grouped count is a filter.
+  await page.click('#alert-groups [data-group="status"] a.gc[data-value="new"]');
+  rows = await alertRows();
+  assert.equal(rows.length, acmeAlerts.length);
+  assert.equal(hashParams().get('status'), 'new');
+  await page.selectOption('#f-status', 'closed');
+  rows = await alertRows();
+  assert.equal(rows.length, 0);
+  assert.match(await page.textContent('#alerts-table'), /No alerts match/);
+  await page.selectOption('#f-status', '');
+  assert.equal((await alertRows()).length, acmeAlerts.length);
+});
+
+let triaged;
+await test('acknowledge an alert in the queue, close it with a reason on its page; the API shows the new state', async () => {
+  triaged = acmeAlerts.find((a) => a.count === 2) || acmeAlerts[0];
+  await page.check(`#alerts-table tr.alert[data-id="${triaged.id}"] input.pick`);
+  assert.match(await page.textContent('#bulk'), /1 selected/);
+  await page.click('#bulk-ack');
+  await page.waitForSelector(`#alerts-table tr.alert[data-id="${triaged.id}"][data-status="acknowledged"]`);
+  let api = await call('GET', `/api/v1/alerts/${triaged.id}`);
+  assert.equal(api.json.status, 'acknowledged');
+  assert.equal(api.json.assignee, 'admin');
+  await page.click(`#alerts-table tr.alert[data-id="${triaged.id}"] td:nth-child(4) a`);
+  await page.waitForSelector('#alert-details');
+  await idle();
+  const text = await page.textContent('#alert-page');
+  assert.ok(text.includes('defense-evasion') && text.includes('T1562.008'), 'ATT&CK tags are shown');
+  assert.ok(text.includes(triaged.group_key));
+  await page.waitForSelector('#alert-events table');
+  assert.equal(await page.locator('#alert-events tbody tr').count(), triaged.event_ids.length);
+  await page.waitForSelector('#history tr');
+  assert.match(await page.textContent('#history'), /status new → acknowledged/);
+  await shot('alert');
+  await page.click('#close');
+  await page.waitForSelector('#triage');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#triage', { state: 'detached' });
+  await page.click('#close');
+  await page.selectOption('#close-reason', 'false_positive');
+  await page.click('#triage button[type="submit"]');
+  await page.waitForSelector('#reopen');
+  await idle();
+  api = await call('GET', `/api/v1/alerts/${triaged.id}`);
+  assert.equal(api.json.status, 'closed');
+  assert.equal(api.json.close_reason, 'false_positive');
+  await page.waitForSelector('#history tr:nth-child(3)');
+  assert.match(await page.textContent('#history'), /reason false positive/);
+  // Its events open in Discover on its tenant and around its time.
+  await page.click('#open-events');
+  assert.equal(await hits(), triaged.event_ids.length);
+  assert.match(hashParams().get('q'), /^event\.id:\(/);
+});
+
+await test('bulk close with a reason; assign', async () => {
+  await page.goto(base + '/ui/#/alerts?status=new');
+  const rows = await alertRows();
+  assert.ok(rows.length >= 1);
+  await page.check('#check-all');
+  await page.click('#bulk-assign');
+  await page.fill('#assignee', 'ana');
+  await page.click('#triage button[type="submit"]');
+  await page.waitForSelector('#triage', { state: 'detached' });
+  await alertRows();
+  for (const r of rows) assert.equal((await call('GET', `/api/v1/alerts/${r.id}`)).json.assignee, 'ana');
+  await page.check('#check-all');
+  await page.click('#bulk-close');
+  await page.selectOption('#close-reason', 'true_positive');
+  await page.click('#triage button[type="submit"]');
+  await page.waitForSelector('#triage', { state: 'detached' });
+  assert.equal((await alertRows()).length, 0);
+  for (const r of rows) {
+    const a = (await call('GET', `/api/v1/alerts/${r.id}`)).json;
+    assert.equal(a.status, 'closed');
+    assert.equal(a.close_reason, 'true_positive');
+  }
+});
+
+await test('a customer sees only its tenant\'s alerts, no triage buttons, and no rules or exclusions', async () => {
+  const c = await browser.newContext({ viewport });
+  const p = await c.newPage();
+  await p.goto(base + '/ui/#/alerts');
+  await p.fill('#login-user', CUSTOMER.user);
+  await p.fill('#login-password', CUSTOMER.password);
+  await p.click('#login-submit');
+  const rows = await alertRows(p);
+  assert.deepEqual(rows.map((r) => r.id).sort(), acmeAlerts.map((a) => a.id).sort());
+  assert.ok(rows.every((r) => !r.text.includes('globex')));
+  assert.equal(await p.locator('#bulk button').count(), 0);
+  assert.equal(await p.locator('nav.main a:text("Rules")').count(), 0);
+  assert.equal(await p.locator('nav.main a:text("Exclusions")').count(), 0);
+  await p.goto(`${base}/ui/#/alert/${globexAlerts[0].id}`);
+  await p.waitForSelector('#alert-page .error');
+  assert.match(await p.textContent('#alert-page'), /not exist|cannot see/);
+  assert.ok(!(await p.textContent('#alert-page')).includes('bob'));
+  await p.goto(`${base}/ui/#/alert/${acmeAlerts[0].id}`);
+  await p.waitForSelector('#alert-details');
+  assert.equal(await p.locator('#close, #reopen, #assign').count(), 0);
+  assert.match(await p.textContent('#alert-history'), /now (new|acknowledged|closed)/);
+  await c.close();
+});
+
+await test('rules: list with last hit, Sigma source, backtest per day, disable', async () => {
+  await page.click('nav.main a:text("Rules")');
+  await page.waitForSelector('#rules tbody tr');
+  await idle();
+  assert.equal(await page.locator('#rules tbody tr').count(), 2);
+  const stop = page.locator(`#rules tr[data-rule="${STOP_RULE}"]`);
+  assert.match(await stop.textContent(), /high/);
+  assert.match(await stop.textContent(), /T1562\.008/);
+  assert.match(await stop.textContent(), /ago/, 'the last hit is shown');
+  assert.match(await page.textContent('#scheduled-rules, #rules-page'), /No scheduled rules/);
+  await stop.locator('td:first-child a').click();
+  await page.waitForSelector('#rule-source');
+  assert.match(await page.textContent('#rule-source'), /StopLogging/);
+  await page.click('#backtest-run');
+  await page.waitForSelector('#backtest-total');
+  const api = await call('POST', `/api/v1/rules/${STOP_RULE}/backtest`, { from: '-7d', tenants: ['acme'] });
+  assert.equal(api.status, 200, api.text);
+  assert.equal(Number((await page.textContent('#backtest-total')).replace(/,/g, '')), api.json.total);
+  assert.equal(api.json.total, 3);
+  const cells = await page.$$eval('#backtest-table tbody td.num', (tds) => tds.map((t) => Number(t.textContent)));
+  assert.equal(cells.reduce((a, b) => a + b, 0), 3);
+  await shot('rule');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#rule-source', { state: 'detached' });
+  const iam = page.locator('#rules tbody tr').filter({ hasNotText: 'CloudTrail logging' });
+  const iamId = await iam.getAttribute('data-rule');
+  await iam.locator('button.toggle').click();
+  await page.waitForSelector(`#rules tr[data-rule="${iamId}"].disabled`);
+  assert.equal((await call('GET', `/api/v1/rules/${iamId}`)).json.enabled, false);
+  await page.click(`#rules tr[data-rule="${iamId}"] button.toggle`);
+  await page.waitForSelector(`#rules tr[data-rule="${iamId}"]:not(.disabled)`);
+  assert.equal((await call('GET', `/api/v1/rules/${iamId}`)).json.enabled, true);
+});
+
+await test('exclusions: proposed by one user, the owner cannot approve (message shown), another user approves; preview', async () => {
+  await page.click('nav.main a:text("Exclusions")');
+  await page.waitForSelector('#propose');
+  await idle();
+  await page.click('#propose summary');
+  await page.fill('#x-tenants', 'acme');
+  await page.selectOption('#x-rules', STOP_RULE);
+  await page.fill('#x-filter', 'user.name:mallory');
+  await page.fill('#x-reason', 'mallory is the red team this month');
+  await page.fill('#x-risk', 'a real attacker using the mallory account is missed');
+  // The expiry is mandatory.
+  await page.click('#x-propose');
+  assert.match(await page.textContent('#propose-error'), /expires/);
+  const d = new Date(Date.now() + 14 * 86400_000);
+  await page.fill('#x-expires', `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`);
+  await page.click('#x-propose');
+  await page.waitForSelector('#exclusions tr[data-state="proposed"]');
+  const list = (await call('GET', '/api/v1/exclusions')).json;
+  assert.equal(list.length, 1);
+  const x = list[0];
+  assert.equal(x.owner, 'admin');
+  assert.deepEqual(x.rules, [STOP_RULE]);
+  assert.equal(x.filter, 'user.name:mallory');
+  await page.click(`#exclusions tr[data-id="${x.id}"] button.approve`);
+  await page.waitForSelector('#exclusion-error .error');
+  assert.match(await page.textContent('#exclusion-error'), /owner of an exclusion cannot approve it/);
+  await page.click(`#exclusions tr[data-id="${x.id}"] button.preview`);
+  await page.waitForSelector('#preview-table');
+  assert.ok((await page.textContent('#preview-table')).includes('mallory'));
+  await shot('exclusions');
+  // Another analyst approves.
+  const c = await browser.newContext({ viewport });
+  const p = await c.newPage();
+  await p.goto(base + '/ui/#/exclusions');
+  await p.fill('#login-user', 'ana');
+  await p.fill('#login-password', 'analyst-pass-1');
+  await p.click('#login-submit');
+  await p.waitForSelector(`#exclusions tr[data-id="${x.id}"] button.approve`);
+  await p.click(`#exclusions tr[data-id="${x.id}"] button.approve`);
+  await p.waitForSelector(`#exclusions tr[data-id="${x.id}"][data-state="active"]`);
+  assert.match(await p.textContent(`#exclusions tr[data-id="${x.id}"]`), /ana/);
+  await c.close();
+  const after = (await call('GET', '/api/v1/exclusions')).json[0];
+  assert.equal(after.state, 'active');
+  assert.equal(after.approved_by, 'ana');
+  // Revoke from the UI.
+  await page.goto(base + '/ui/#/exclusions?state=active');
+  await page.waitForSelector(`#exclusions tr[data-id="${x.id}"] button.revoke`);
+  page.once('dialog', (dlg) => dlg.accept());
+  await page.click(`#exclusions tr[data-id="${x.id}"] button.revoke`);
+  await page.waitForSelector('#exclusions-page .box.muted');
+  assert.equal((await call('GET', '/api/v1/exclusions')).json[0].state, 'revoked');
+});
+
+await test('a viewer sees rules and exclusions without write buttons', async () => {
+  assert.equal((await call('POST', '/api/v1/users', { name: 'vic', role: 'viewer', tenants: ['acme'], password: 'viewer-pass-1' })).status, 201);
+  const c = await browser.newContext({ viewport });
+  const p = await c.newPage();
+  await p.goto(base + '/ui/#/rules');
+  await p.fill('#login-user', 'vic');
+  await p.fill('#login-password', 'viewer-pass-1');
+  await p.click('#login-submit');
+  await p.waitForSelector('#rules tbody tr');
+  assert.equal(await p.locator('#rules button.toggle').count(), 0);
+  await p.goto(base + '/ui/#/exclusions');
+  await p.waitForSelector('#exclusions');
+  await idle(p);
+  assert.equal(await p.locator('#propose, button.approve, button.revoke').count(), 0);
+  await p.goto(base + '/ui/#/alerts');
+  await alertRows(p);
+  assert.equal(await p.locator('#bulk button, input.pick').count(), 0);
   await c.close();
 });
 

@@ -198,9 +198,12 @@
   let closers = []; // what Esc closes, innermost last
   const app = () => $('#app');
 
-  // Main navigation. Alerts, Rules and Exclusions join here when the detection work lands.
+  // Main navigation; `config` pages need a role that reads configuration (not customers).
   const NAV = [
     { id: 'discover', label: 'Discover', hash: '#/discover' },
+    { id: 'alerts', label: 'Alerts', hash: '#/alerts' },
+    { id: 'rules', label: 'Rules', hash: '#/rules', config: true },
+    { id: 'exclusions', label: 'Exclusions', hash: '#/exclusions', config: true },
     { id: 'sources', label: 'Sources', hash: '#/sources' },
     { id: 'lists', label: 'Context lists', hash: '#/lists' },
     { id: 'admin', label: 'Admin', hash: '#/admin/tenants', admin: true },
@@ -244,7 +247,7 @@
     clear(app(),
       h('header.top',
         h('a.brand', { href: '#/discover' }, h('img', { src: 'icon.svg', alt: '' }), 'Mamori'),
-        h('nav.main', NAV.filter((n) => !n.admin || session.me.role === 'admin').map((n) =>
+        h('nav.main', NAV.filter((n) => (!n.admin || session.me.role === 'admin') && (!n.config || session.me.role !== 'customer')).map((n) =>
           h('a', { href: n.hash, class: n.id === active ? 'on' : '' }, n.label))),
         h('label.tenant-switch', 'Tenant', tenantSelect),
         menu),
@@ -279,6 +282,10 @@
     switch (parts[0]) {
       case 'discover': return discoverPage(params);
       case 'event': return eventPage(parts[1], parts[2]);
+      case 'alerts': return alertsPage(params);
+      case 'alert': return alertPage(parts[1]);
+      case 'rules': return rulesPage(parts[1]);
+      case 'exclusions': return exclusionsPage(params);
       case 'sources': return sourcesPage(params);
       case 'lists': return listsPage(parts[1]);
       case 'tokens': return adminPage('tokens');
@@ -852,6 +859,363 @@
     document.body.appendChild(back);
     closers.push(close);
     Object.values(inputs)[0].focus();
+  }
+
+  // ------------------------------------------------------------ Alerts
+  const LEVELS = ['critical', 'high', 'medium', 'low', 'informational'];
+  const STATUSES = ['new', 'acknowledged', 'closed'];
+  const REASONS = [['true_positive', 'True positive'], ['benign', 'Benign'], ['false_positive', 'False positive'], ['duplicate', 'Duplicate']];
+  const levelBadge = (l) => h('span.badge.lvl', { class: 'lvl-' + l }, l);
+  const statusBadge = (s) => h('span.badge.st', { class: 'st-' + s }, s);
+  const attackTags = (a) => h('span.tags', (a.tactics || []).map((t) => h('span.badge.tactic', t)), (a.techniques || []).map((t) => h('span.badge.tech', t.toUpperCase())));
+  /** Count list items by a key, largest first. */
+  function countBy(list, key) {
+    const m = new Map();
+    for (const x of list) { const k = key(x); m.set(k, (m.get(k) || 0) + 1); }
+    return [...m.entries()].sort((a, b) => b[1] - a[1]);
+  }
+  /** Triage dialog: close with a reason or assign; resolves after every alert is changed. */
+  function triageDialog(kind, ids, done) {
+    const err = h('div');
+    const back = h('div.modal-back');
+    const close = () => back.remove();
+    const reason = h('select#close-reason', { name: 'reason' }, REASONS.map(([v, l]) => h('option', { value: v }, l)));
+    const who = h('input#assignee', { name: 'assignee', value: session.me.user, placeholder: 'user name (empty: nobody)' });
+    const form = h('form.modal#triage', {
+      on: {
+        submit: async (e) => {
+          e.preventDefault();
+          const body = kind === 'close' ? { status: 'closed', reason: reason.value } : { assignee: who.value.trim() };
+          try {
+            for (const id of ids) await api('PATCH', `/alerts/${id}`, body);
+            close();
+            toast(kind === 'close' ? `Closed ${ids.length}` : `Assigned ${ids.length}`);
+            done();
+          } catch (ex) { clear(err, errBox(ex)); }
+        },
+      },
+    },
+    h('h3', kind === 'close' ? `Close ${ids.length === 1 ? 'alert ' + ids[0] : ids.length + ' alerts'}` : `Assign ${ids.length === 1 ? 'alert ' + ids[0] : ids.length + ' alerts'}`),
+    h('div.form', kind === 'close' ? [h('label', 'Reason'), reason] : [h('label', 'Assignee'), who]),
+    err,
+    h('div.row', h('button.primary', { type: 'submit' }, kind === 'close' ? 'Close' : 'Assign'), h('button', { type: 'button', on: { click: close } }, 'Cancel')));
+    back.appendChild(form);
+    back.addEventListener('click', (e) => { if (e.target === back) close(); });
+    document.body.appendChild(back);
+    closers.push(close);
+    (kind === 'close' ? reason : who).focus();
+  }
+  async function acknowledge(ids, done) {
+    try {
+      for (const id of ids) await api('PATCH', `/alerts/${id}`, { status: 'acknowledged', assignee: session.me.user });
+      toast(`Acknowledged ${ids.length}`);
+      done();
+    } catch (e) { toast(sentence(explain(e))); }
+  }
+
+  async function alertsPage(params) {
+    const f = {
+      status: params.get('status') || '', level: params.get('level') || '', rule: params.get('rule') || '',
+      from: params.get('from') || '-7d',
+    };
+    const setF = (k, v) => { const p = new URLSearchParams({ ...f, [k]: v }); for (const [kk, vv] of [...p]) if (!vv) p.delete(kk); go('#/alerts?' + p); };
+    const sel = (id, value, opts, k) => {
+      const s = h('select#' + id, { on: { change: () => setF(k, s.value) } }, opts.map(([v, l]) => h('option', { value: v }, l)));
+      if (![...s.options].some((o) => o.value === value)) s.appendChild(h('option', { value }, value));
+      s.value = value;
+      return s;
+    };
+    const groups = h('div.groups#alert-groups');
+    const bulk = h('div.row.bulk#bulk');
+    const table = h('div#alerts-table', 'Loading…');
+    const ruleSel = sel('f-rule', f.rule, [['', 'any rule']], 'rule');
+    frame('alerts', h('div.page#alerts-page',
+      h('div.row.filters',
+        h('h2', 'Alerts'),
+        h('label', 'Status', sel('f-status', f.status, [['', 'any'], ...STATUSES.map((s) => [s, s])], 'status')),
+        h('label', 'Severity', sel('f-level', f.level, [['', 'any'], ...LEVELS.map((s) => [s, s])], 'level')),
+        h('label', 'Rule', ruleSel),
+        h('label', 'Last seen', sel('f-from', f.from, [['-24h', 'last 24 hours'], ['-7d', 'last 7 days'], ['-30d', 'last 30 days'], ['-90d', 'last 90 days']], 'from')),
+        h('span.spacer'),
+        h('span.muted', `Tenant: ${currentTenants().join(', ')}`)),
+      groups, bulk, table));
+    const q = new URLSearchParams({ tenants: currentTenants().join(','), from: f.from, limit: '1000' });
+    if (f.status) q.set('status', f.status);
+    if (f.level) q.set('level', f.level);
+    if (f.rule) q.set('rule', f.rule);
+    let list;
+    try {
+      list = await api('GET', `/alerts?${q}`);
+    } catch (e) { clear(table, errBox(e)); return; }
+    // Rules seen in these alerts fill the rule filter.
+    for (const [id, title] of new Map(list.map((a) => [a.rule_id, a.rule_title]))) if (id !== f.rule) ruleSel.appendChild(h('option', { value: id }, title));
+    const group = (title, key, k, label) => h('div.box.group', { dataset: { group: k } }, h('h3', title),
+      countBy(list, key).map(([v, n]) => h('a.gc', { href: '#', dataset: { value: v }, class: f[k] === v ? 'on' : '', on: { click: (e) => { e.preventDefault(); setF(k, f[k] === v ? '' : v); } } },
+        h('span.gl', label ? label(v) : v), h('span.n', fmtN(n)))));
+    const titles = new Map(list.map((a) => [a.rule_id, a.rule_title]));
+    clear(groups, list.length ? [
+      group('By status', (a) => a.status, 'status', statusBadge),
+      group('By severity', (a) => a.level, 'level', levelBadge),
+      group('By rule', (a) => a.rule_id, 'rule', (v) => titles.get(v) || v),
+    ] : null);
+    const checked = new Set();
+    const all = h('input#check-all', { type: 'checkbox', title: 'Select all', on: { change: () => { for (const c of table.querySelectorAll('input.pick')) { c.checked = all.checked; if (all.checked) checked.add(Number(c.dataset.id)); else checked.delete(Number(c.dataset.id)); } drawBulk(); } } });
+    const reload = () => route();
+    function drawBulk() {
+      if (!canWrite()) { clear(bulk); return; }
+      const ids = [...checked];
+      clear(bulk, h('span.muted', ids.length ? `${ids.length} selected` : 'Select alerts to triage them'),
+        h('button#bulk-ack', { disabled: !ids.length, on: { click: () => acknowledge(ids, reload) } }, 'Acknowledge'),
+        h('button#bulk-assign', { disabled: !ids.length, on: { click: () => triageDialog('assign', ids, reload) } }, 'Assign…'),
+        h('button#bulk-close', { disabled: !ids.length, on: { click: () => triageDialog('close', ids, reload) } }, 'Close…'));
+    }
+    drawBulk();
+    if (!list.length) { clear(table, h('div.box.muted', 'No alerts match these filters.')); return; }
+    clear(table, h('table.alerts',
+      h('thead', h('tr', canWrite() ? h('th', all) : null, h('th.num', '#'), h('th', 'Severity'), h('th', 'Rule'), h('th', 'ATT&CK'), h('th', 'Tenant'), h('th', 'About'),
+        h('th.num', 'Events'), h('th', 'Last seen'), h('th', 'Status'), h('th', 'Assignee'))),
+      h('tbody', list.map((a) => h('tr.alert', { dataset: { id: String(a.id), status: a.status } },
+        canWrite() ? h('td', h('input.pick', { type: 'checkbox', dataset: { id: String(a.id) }, on: { change: (e) => { if (e.target.checked) checked.add(a.id); else checked.delete(a.id); drawBulk(); } } })) : null,
+        h('td.num', h('a', { href: `#/alert/${a.id}` }, String(a.id))),
+        h('td', levelBadge(a.level)),
+        h('td', h('a', { href: `#/alert/${a.id}` }, a.rule_title)),
+        h('td', attackTags(a)),
+        h('td', a.tenant),
+        h('td.mono', a.group_key),
+        h('td.num', fmtN(a.count)),
+        h('td', { title: `first seen ${fmtTime(a.first_seen)}` }, `${fmtTime(a.last_seen)}`),
+        h('td', statusBadge(a.status), a.close_reason ? h('span.muted', ' ' + a.close_reason.replace(/_/g, ' ')) : null),
+        h('td', a.assignee || h('span.muted', '–')))))),
+    list.length >= 1000 ? h('div.muted', 'Showing the 1,000 most recent; narrow the filters to see older ones.') : null);
+  }
+
+  /** Discover link for an alert's events: their ids on its tenant, an hour around first..last seen. */
+  function alertEventsHash(a) {
+    const ids = a.event_ids.map((id) => quote(id)).join(' or ');
+    const from = new Date(new Date(a.first_seen).getTime() - 3600_000).toISOString();
+    const to = new Date(new Date(a.last_seen).getTime() + 3600_000).toISOString();
+    return `#/discover?${new URLSearchParams({ q: `event.id:(${ids})`, from, to })}`;
+  }
+
+  async function alertPage(id) {
+    const box = h('div', 'Loading…');
+    frame('alerts', h('div.page#alert-page', h('div.row', h('a', { href: '#/alerts' }, '← Alerts')), box));
+    let a;
+    try { a = await api('GET', `/alerts/${encodeURIComponent(id)}`); } catch (e) { clear(box, errBox(e)); return; }
+    const reload = () => route();
+    const history = h('div#alert-history', 'Loading…');
+    const events = h('div#alert-events');
+    const openEvents = h('a#open-events', {
+      href: alertEventsHash(a),
+      on: { click: () => { if (session.tenants.some((t) => t.name === a.tenant)) prefs.set('tenant', a.tenant); } },
+    }, `Open ${fmtN(a.event_ids.length)} event${a.event_ids.length === 1 ? '' : 's'} in Discover`);
+    clear(box,
+      h('h2', levelBadge(a.level), ' ', `#${a.id} ${a.rule_title}`),
+      h('div.row', statusBadge(a.status), a.close_reason ? h('span', `closed as ${a.close_reason.replace(/_/g, ' ')}`) : null,
+        h('span.muted', a.assignee ? `assigned to ${a.assignee}` : 'unassigned'),
+        h('span.spacer'),
+        canWrite() ? [
+          a.status === 'new' ? h('button#ack', { on: { click: () => acknowledge([a.id], reload) } }, 'Acknowledge') : null,
+          h('button#assign', { on: { click: () => triageDialog('assign', [a.id], reload) } }, 'Assign…'),
+          a.status !== 'closed' ? h('button.primary#close', { on: { click: () => triageDialog('close', [a.id], reload) } }, 'Close…')
+            : h('button#reopen', { on: { click: async () => { try { await api('PATCH', `/alerts/${a.id}`, { status: 'new' }); reload(); } catch (e) { toast(sentence(explain(e))); } } } }, 'Reopen'),
+        ] : null),
+      h('div.cols2.alert-cols',
+        h('div',
+          h('div.box', h('h3', 'Details'), h('table.kv#alert-details', h('tbody',
+            [['tenant', a.tenant], ['rule', a.rule_id], ['severity', a.level], ['about', a.group_key], ['events', fmtN(a.count)],
+              ['first seen', fmtTime(a.first_seen)], ['last seen', fmtTime(a.last_seen)], ['updated', fmtTime(a.updated_at)]]
+              .map(([k, v]) => h('tr', h('td', k), h('td.v', v)))))),
+          h('div.box#alert-attack', h('h3', 'ATT&CK'),
+            a.tactics.length || a.techniques.length ? h('table.kv', h('tbody',
+              h('tr', h('td', 'tactics'), h('td.v', a.tactics.map((t) => h('span.badge.tactic', t)))),
+              h('tr', h('td', 'techniques'), h('td.v', a.techniques.map((t) => h('span.badge.tech', t.toUpperCase())))))) : h('div.muted', 'The rule has no ATT&CK tags.')),
+          h('div.box', h('h3', 'History'), history)),
+        h('div', h('div.box', h('h3', 'Events ', h('span.muted', `(${fmtN(a.count)} matched; the first ${fmtN(a.event_ids.length)} are kept)`)),
+          h('div.row', openEvents), events))));
+    // The events themselves (first 20), from the search API.
+    (async () => {
+      try {
+        const ids = a.event_ids.slice(0, 20);
+        if (!ids.length) { clear(events, h('div.muted', 'No event ids kept.')); return; }
+        const from = new Date(new Date(a.first_seen).getTime() - 3600_000).toISOString();
+        const to = new Date(new Date(a.last_seen).getTime() + 3600_000).toISOString();
+        const r = await api('POST', '/search', { tenants: [a.tenant], query: `event.id:(${ids.map(quote).join(' or ')})`, from, to, limit: 20 });
+        clear(events, r.hits.length ? h('table.evts', h('thead', h('tr', h('th', 'Time'), h('th', 'Action'), h('th', 'User'), h('th', 'Source'), h('th', ''))),
+          h('tbody', r.hits.map((d) => h('tr',
+            h('td.mono', fmtTime(d['@timestamp'])), h('td', show(getPath(d, 'event.action'))), h('td', show(getPath(d, 'user.name'))),
+            h('td.mono', show(getPath(d, 'source.ip'))),
+            h('td', h('a', { href: `#/event/${encodeURIComponent(a.tenant)}/${encodeURIComponent(getPath(d, 'event.id'))}` }, 'open')))))) : h('div.muted', 'The events are no longer stored (retention).'));
+      } catch (e) { clear(events, errBox(e)); }
+    })();
+    if (session.me.role === 'admin') {
+      try {
+        const log = await api('GET', `/audit?${new URLSearchParams({ object: `${a.tenant}/alert/${a.id}`, limit: '100' })}`);
+        const desc = (x) => {
+          const b = x.before || {}, c = x.after || {};
+          const parts = [];
+          if (b.status !== c.status) parts.push(`status ${b.status} → ${c.status}`);
+          if (c.close_reason && b.close_reason !== c.close_reason) parts.push(`reason ${c.close_reason.replace(/_/g, ' ')}`);
+          if (b.assignee !== c.assignee) parts.push(`assignee ${b.assignee || 'nobody'} → ${c.assignee || 'nobody'}`);
+          return parts.join(', ') || x.action;
+        };
+        clear(history, h('table#history', h('tbody',
+          h('tr', h('td.mono', fmtTime(a.first_seen)), h('td', 'raised'), h('td', `by rule ${a.rule_id}`)),
+          log.slice().reverse().map((x) => h('tr', h('td.mono', fmtTime(x.at)), h('td', x.actor), h('td', desc(x)))))));
+      } catch (e) { clear(history, errBox(e)); }
+    } else {
+      clear(history, h('div', `Raised ${fmtTime(a.first_seen)}; now ${a.status}${a.assignee ? `, assigned to ${a.assignee}` : ''}; last change ${fmtTime(a.updated_at)}.`),
+        h('div.muted', 'The full history is in the audit log (admins).'));
+    }
+  }
+
+  // ------------------------------------------------------------ Rules
+  async function rulesPage(id) {
+    const body = h('div', 'Loading…');
+    const side = h('div#rule-detail');
+    frame('rules', h('div.page#rules-page', h('h2', 'Rules'), h('div.rules-cols', body, side)));
+    let rules, alerts = [], scheduled = [];
+    try {
+      [rules, alerts, scheduled] = await Promise.all([
+        api('GET', '/rules').catch((e) => { if (e.status === 404 && e.code === 'not_found') return e; throw e; }),
+        api('GET', `/alerts?${new URLSearchParams({ tenants: currentTenants().join(','), from: '-90d', limit: '5000' })}`).catch(() => []),
+        api('GET', '/scheduled-rules').catch(() => []),
+      ]);
+    } catch (e) { clear(body, errBox(e)); return; }
+    const last = new Map();
+    for (const a of alerts) if (!last.has(a.rule_id) || last.get(a.rule_id).last_seen < a.last_seen) last.set(a.rule_id, a);
+    const lastHit = (rid) => { const a = last.get(rid); return a ? h('a', { href: `#/alert/${a.id}`, title: fmtTime(a.last_seen) }, ago(a.last_seen)) : h('span.muted', 'never'); };
+    const toggle = (r) => canWrite() ? h('button.toggle', {
+      dataset: { rule: r.id },
+      on: { click: async () => { try { await api('PATCH', `/rules/${encodeURIComponent(r.id)}`, { enabled: !r.enabled }); toast(r.enabled ? 'Disabled' : 'Enabled'); route(); } catch (e) { toast(sentence(explain(e))); } } },
+    }, r.enabled ? 'Disable' : 'Enable') : null;
+    const sigma = rules instanceof ApiError
+      ? h('div.notice#no-rules', `No Sigma rules are loaded: ${rules.message}. Add a folder of rules to mamori.toml and restart the server.`)
+      : rules.length ? h('table#rules', h('thead', h('tr', h('th', 'Rule'), h('th', 'Severity'), h('th', 'ATT&CK / tags'), h('th', 'State'), h('th', 'Last hit'), h('th', ''))),
+        h('tbody', rules.map((r) => h('tr', { class: (r.id === id ? 'on ' : '') + (r.enabled ? '' : 'disabled'), dataset: { rule: r.id } },
+          h('td', h('a', { href: `#/rules/${encodeURIComponent(r.id)}` }, r.title)),
+          h('td', levelBadge(r.level)),
+          h('td', attackTags(r), r.tags.filter((t) => !t.startsWith('attack.')).map((t) => h('span.badge', t))),
+          h('td', r.enabled ? h('span.badge.ok', 'enabled') : h('span.badge.bad', 'disabled')),
+          h('td', lastHit(r.id)),
+          h('td', toggle(r))))))
+        : h('div.muted', 'The rule folders hold no rules.');
+    clear(body, h('div.box', h('h3', 'Sigma rules (run at ingest)'), sigma),
+      h('div.box', h('h3', 'Scheduled rules'), scheduled.length ? h('table#scheduled', h('thead', h('tr', h('th', 'Name'), h('th', 'Title'), h('th', 'Tenants'), h('th', 'Query'), h('th', 'Threshold'), h('th', 'Schedule'), h('th', 'Severity'), h('th', 'State'), h('th', 'Last hit'))),
+        h('tbody', scheduled.map((s) => h('tr', h('td.mono', s.name), h('td', s.title), h('td', s.tenants.join(', ')), h('td.mono', s.query),
+          h('td', `≥ ${fmtN(s.threshold)} in ${Math.round(s.window_secs / 60)} min${s.group_by ? ` per ${s.group_by}` : ''}`), h('td.mono', s.schedule), h('td', levelBadge(s.level)),
+          h('td', s.enabled ? h('span.badge.ok', 'enabled') : h('span.badge.bad', 'disabled')), h('td', lastHit(`scheduled:${s.name}`))))))
+        : h('div.muted', 'No scheduled rules (PUT /api/v1/scheduled-rules/{name} creates one).')));
+    if (!id || rules instanceof ApiError) return;
+    clear(side, h('div.box', 'Loading…'));
+    closers.push(() => go('#/rules'));
+    try {
+      const r = await api('GET', `/rules/${encodeURIComponent(id)}`);
+      const from = h('select#backtest-from', [['-24h', 'last 24 hours'], ['-7d', 'last 7 days'], ['-30d', 'last 30 days'], ['-90d', 'last 90 days']].map(([v, l]) => h('option', { value: v }, l)));
+      from.value = '-7d';
+      const out = h('div#backtest');
+      const run = async () => {
+        clear(out, 'Running…');
+        try {
+          const b = await api('POST', `/rules/${encodeURIComponent(id)}/backtest`, { from: from.value, tenants: currentTenants() });
+          const days = [...new Set(Object.values(b.per_tenant).flatMap((d) => Object.keys(d)))].sort();
+          clear(out, h('div', h('strong#backtest-total', fmtN(b.total)), ` matching event${b.total === 1 ? '' : 's'} in the ${from.selectedOptions[0].textContent}`),
+            days.length ? h('table#backtest-table', h('thead', h('tr', h('th', 'Day'), Object.keys(b.per_tenant).map((t) => h('th.num', t)))),
+              h('tbody', days.map((d) => h('tr', h('td.mono', d), Object.values(b.per_tenant).map((m) => h('td.num', m[d] ? fmtN(m[d]) : h('span.muted', '0'))))))) : h('div.muted', 'Nothing would have matched.'));
+        } catch (e) { clear(out, errBox(e)); }
+      };
+      clear(side, h('div.box',
+        h('div.flyout-head', h('h3', r.title), h('button.icon', { title: 'Close (Esc)', on: { click: () => go('#/rules') } }, '✕')),
+        r.description ? h('p', r.description) : null,
+        h('table.kv', h('tbody',
+          [['id', r.id], ['severity', r.level], ['status', r.status || '–'], ['file', r.path || '–'], ['false positives', r.falsepositives.join('; ') || '–']]
+            .map(([k, v]) => h('tr', h('td', k), h('td.v', v))),
+          h('tr', h('td', 'filter'), h('td.v', h('code', r.filter))))),
+        h('h3', 'Backtest'),
+        h('div.row', 'Over the', from, h('button.primary#backtest-run', { on: { click: run } }, 'Backtest')),
+        out,
+        h('h3', 'Sigma source'),
+        r.source ? h('pre#rule-source', r.source) : h('div.muted', 'The source file cannot be read.')));
+    } catch (e) { clear(side, errBox(e)); }
+  }
+
+  // ------------------------------------------------------------ Exclusions
+  async function exclusionsPage(params) {
+    const body = h('div', 'Loading…');
+    const form = h('div');
+    frame('exclusions', h('div.page#exclusions-page', h('h2', 'Exclusions'), form, body));
+    let list, rules = [];
+    try {
+      [list, rules] = await Promise.all([api('GET', '/exclusions'), api('GET', '/rules').catch(() => [])]);
+    } catch (e) { clear(body, errBox(e)); return; }
+    const titles = new Map(rules.map((r) => [r.id, r.title]));
+    const err = h('div#exclusion-error');
+    const act = (fn) => async () => { clear(err); try { await fn(); route(); } catch (e) { clear(err, errBox(e)); } };
+    const preview = h('div#preview');
+    const showPreview = async (x) => {
+      clear(preview, h('div.box', 'Loading…'));
+      try {
+        const hidden = await api('GET', `/exclusions/${x.id}/preview?days=7`);
+        clear(preview, h('div.box', h('h3', `Exclusion ${x.id} would have hidden, over the last 7 days:`),
+          hidden.length ? h('table#preview-table', h('thead', h('tr', h('th.num', 'Alert'), h('th', 'Tenant'), h('th', 'Rule'), h('th', 'About'), h('th.num', 'Events hidden'))),
+            h('tbody', hidden.map((a) => h('tr', h('td.num', h('a', { href: `#/alert/${a.alert}` }, String(a.alert))), h('td', a.tenant), h('td', a.rule_title), h('td.mono', a.group_key),
+              h('td.num', `${fmtN(a.hidden)} of ${fmtN(a.events)}`)))))
+            : h('div.muted', 'No alert of the last 7 days has events it matches.')));
+      } catch (e) { clear(preview, errBox(e)); }
+    };
+    const showState = params.get('state') || '';
+    const shown = showState ? list.filter((x) => x.state === showState) : list;
+    const stateTabs = h('div.tabs', [['', 'All'], ['proposed', 'Proposed'], ['active', 'Active'], ['expired', 'Expired'], ['revoked', 'Revoked']].map(([s, l]) =>
+      h('a', { href: s ? `#/exclusions?state=${s}` : '#/exclusions', class: s === showState ? 'on' : '' }, l, ' ', h('span.muted', `(${s ? list.filter((x) => x.state === s).length : list.length})`))));
+    clear(body, stateTabs, err, shown.length ? h('table#exclusions', h('thead', h('tr', h('th.num', '#'), h('th', 'State'), h('th', 'Tenants'), h('th', 'Rules'), h('th', 'Filter'), h('th', 'Reason / risk'),
+      h('th', 'Owner'), h('th', 'Approver'), h('th', 'Expires'), h('th.num', 'Hits'), h('th', ''))),
+    h('tbody', shown.map((x) => h('tr', { dataset: { id: String(x.id), state: x.state } },
+      h('td.num', String(x.id)),
+      h('td', h('span.badge', { class: 'x-' + x.state }, x.state)),
+      h('td', x.tenants.join(', ')),
+      h('td', x.rules.map((r) => r === '*' ? 'all rules' : titles.get(r) || r).join(', ')),
+      h('td.mono', x.filter),
+      h('td', x.reason, h('div.muted', 'Risk: ' + x.risk)),
+      h('td', x.owner, h('div.muted', fmtTime(x.created_at))),
+      h('td', x.approved_by || h('span.muted', '–'), x.approved_at ? h('div.muted', fmtTime(x.approved_at)) : null),
+      h('td', { title: x.expires_at }, fmtTime(x.expires_at).slice(0, 10)),
+      h('td.num', fmtN(x.hits)),
+      h('td.acts', h('button.preview', { on: { click: () => showPreview(x) } }, 'Preview'),
+        canWrite() && x.state === 'proposed' ? h('button.approve', { title: x.owner === session.me.user ? 'Another user must approve your proposal' : 'Approve', on: { click: act(() => api('POST', `/exclusions/${x.id}/approve`).then(() => toast(`Exclusion ${x.id} approved`))) } }, 'Approve') : null,
+        canWrite() && (x.state === 'proposed' || x.state === 'active') ? h('button.danger.revoke', { on: { click: act(async () => { if (confirm(`Revoke exclusion ${x.id}? It will never apply again.`)) await api('DELETE', `/exclusions/${x.id}`); }) } }, 'Revoke') : null)))))
+      : h('div.box.muted', 'No exclusions here.'), preview);
+    if (!canWrite()) return;
+    // Propose.
+    const tenants = h('input#x-tenants', { value: currentTenants().join(', '), placeholder: 'acme, globex  (* = all)' });
+    const ruleSel = h('select#x-rules', { multiple: true, size: Math.min(5, rules.length + 1) }, h('option', { value: '*' }, 'all rules'), rules.map((r) => h('option', { value: r.id }, r.title)));
+    const filter = h('input#x-filter', { placeholder: 'user.name:"svc deploy" and source.ip:@office', spellcheck: false });
+    const reason = h('input#x-reason', { placeholder: 'why it is needed (10+ characters)' });
+    const risk = h('input#x-risk', { placeholder: 'what could be missed because of it' });
+    const exp = h('input#x-expires', { type: 'date', required: true });
+    const perr = h('div#propose-error');
+    const details = h('details.box#propose', h('summary', 'Propose an exclusion'),
+      h('div.form', field('Tenants', tenants), field('Rules', ruleSel), field('Filter', filter), field('Reason', reason), field('Risk', risk), field('Expires on', exp)),
+      perr,
+      h('div.row', h('button.primary#x-propose', {
+        on: {
+          click: async () => {
+            clear(perr);
+            if (!exp.value) { clear(perr, h('div.error', 'Choose the day the exclusion expires: every exclusion must end.')); return; }
+            const picked = [...ruleSel.selectedOptions].map((o) => o.value);
+            try {
+              const x = await api('POST', '/exclusions', {
+                tenants: splitList(tenants.value), rules: picked.length ? picked : ['*'], filter: filter.value.trim(),
+                reason: reason.value.trim(), risk: risk.value.trim(), expires_at: new Date(exp.value + 'T23:59:59').toISOString(),
+              });
+              toast(`Exclusion ${x.id} proposed; another user must approve it`);
+              go('#/exclusions?state=proposed');
+            } catch (e) { clear(perr, errBox(e)); }
+          },
+        },
+      }, 'Propose')),
+      h('div.muted', 'It applies only once another user approves it, and stops on its expiry day.'));
+    if (params.get('propose')) details.open = true;
+    clear(form, details);
   }
 
   // ------------------------------------------------------------ Sources
