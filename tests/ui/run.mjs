@@ -189,7 +189,10 @@ async function runQuery(text) {
   await idle();
 }
 const pad2 = (n) => String(n).padStart(2, '0');
-const shot = (name, p) => (p || page).screenshot({ path: join(shots, `${name}.png`) });
+const shot = async (name, p) => {
+  await (p || page).evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove()));
+  await (p || page).screenshot({ path: join(shots, `${name}.png`) });
+};
 
 // ------------------------------------------------------------------ tests
 await test('GET / redirects browsers to the UI and still answers Elasticsearch clients', async () => {

@@ -1023,7 +1023,7 @@
       h('div.cols2.alert-cols',
         h('div',
           h('div.box', h('h3', 'Details'), h('table.kv#alert-details', h('tbody',
-            [['tenant', a.tenant], ['rule', a.rule_id], ['severity', a.level], ['about', a.group_key], ['events', fmtN(a.count)],
+            [['tenant', a.tenant], ['rule', session.me.role === 'customer' || a.rule_id.startsWith('scheduled:') ? a.rule_id : h('a', { href: `#/rules/${encodeURIComponent(a.rule_id)}` }, a.rule_id)], ['severity', a.level], ['about', a.group_key], ['events', fmtN(a.count)],
               ['first seen', fmtTime(a.first_seen)], ['last seen', fmtTime(a.last_seen)], ['updated', fmtTime(a.updated_at)]]
               .map(([k, v]) => h('tr', h('td', k), h('td.v', v)))))),
           h('div.box#alert-attack', h('h3', 'ATT&CK'),
@@ -1060,7 +1060,7 @@
           return parts.join(', ') || x.action;
         };
         clear(history, h('table#history', h('tbody',
-          h('tr', h('td.mono', fmtTime(a.first_seen)), h('td', 'raised'), h('td', `by rule ${a.rule_id}`)),
+          h('tr', h('td.mono', fmtTime(a.first_seen)), h('td', 'rule'), h('td', 'raised the alert')),
           log.slice().reverse().map((x) => h('tr', h('td.mono', fmtTime(x.at)), h('td', x.actor), h('td', desc(x)))))));
       } catch (e) { clear(history, errBox(e)); }
     } else {
@@ -1097,7 +1097,7 @@
           h('td', levelBadge(r.level)),
           h('td', attackTags(r), r.tags.filter((t) => !t.startsWith('attack.')).map((t) => h('span.badge', t))),
           h('td', r.enabled ? h('span.badge.ok', 'enabled') : h('span.badge.bad', 'disabled')),
-          h('td', lastHit(r.id)),
+          h('td.nowrap', lastHit(r.id)),
           h('td', toggle(r))))))
         : h('div.muted', 'The rule folders hold no rules.');
     clear(body, h('div.box', h('h3', 'Sigma rules (run at ingest)'), sigma),
@@ -1178,7 +1178,7 @@
       h('td', x.reason, h('div.muted', 'Risk: ' + x.risk)),
       h('td', x.owner, h('div.muted', fmtTime(x.created_at))),
       h('td', x.approved_by || h('span.muted', '–'), x.approved_at ? h('div.muted', fmtTime(x.approved_at)) : null),
-      h('td', { title: x.expires_at }, fmtTime(x.expires_at).slice(0, 10)),
+      h('td.nowrap', { title: x.expires_at }, fmtTime(x.expires_at).slice(0, 10)),
       h('td.num', fmtN(x.hits)),
       h('td.acts', h('button.preview', { on: { click: () => showPreview(x) } }, 'Preview'),
         canWrite() && x.state === 'proposed' ? h('button.approve', { title: x.owner === session.me.user ? 'Another user must approve your proposal' : 'Approve', on: { click: act(() => api('POST', `/exclusions/${x.id}/approve`).then(() => toast(`Exclusion ${x.id} approved`))) } }, 'Approve') : null,
