@@ -135,6 +135,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
 }
 
 /// Ingest files into `store` for `tenant`; bad records go to the dead letter.
+#[allow(clippy::too_many_arguments)] // each is a distinct input of `mamori ingest`
 pub fn ingest_paths(
     store: &LocalStore,
     data_dir: &Path,
