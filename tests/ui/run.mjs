@@ -688,6 +688,35 @@ await test('a viewer sees rules and exclusions without write buttons', async () 
   await c.close();
 });
 
+await test('without rules configured, the Rules page says so in words', async () => {
+  const data2 = mkdtempSync(join(tmpdir(), 'mamori-ui-norules-'));
+  const port2 = await freePort();
+  const base2 = `http://127.0.0.1:${port2}`;
+  const s2 = spawn(binary, ['--data-dir', data2, 'serve', '--listen', `127.0.0.1:${port2}`], {
+    env: { ...process.env, MAMORI_ADMIN_PASSWORD: ADMIN_PW, RUST_LOG: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const c = await browser.newContext({ viewport });
+  try {
+    for (let i = 0; ; i++) {
+      try { if ((await fetch(base2 + '/readyz')).ok) break; } catch (_) { /* not yet */ }
+      if (i > 300) throw new Error('the second server did not start');
+      await sleep(100);
+    }
+    const p = await c.newPage();
+    await p.goto(base2 + '/ui/#/rules');
+    await p.fill('#login-user', 'admin');
+    await p.fill('#login-password', ADMIN_PW);
+    await p.click('#login-submit');
+    await p.waitForSelector('#no-rules');
+    assert.match(await p.textContent('#no-rules'), /No Sigma rules are loaded: no detection rules are configured/);
+  } finally {
+    await c.close();
+    s2.kill('SIGTERM');
+    await new Promise((r) => { s2.once('exit', r); setTimeout(r, 10000); });
+    rmSync(data2, { recursive: true, force: true });
+  }
+});
+
 await test('Discover first paint and first results (1366x768)', async () => {
   const p = await ctx.newPage();
   const t0 = Date.now();
