@@ -83,12 +83,14 @@ pub fn run(data_dir: &Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let summary = ingest_paths(
         &store,
         data_dir,
-        &args.tenant,
-        format,
         &args.paths,
-        args.commit_every,
-        true,
-        rules.as_deref(),
+        &IngestJob {
+            tenant: &args.tenant,
+            format,
+            commit_every: args.commit_every,
+            progress: true,
+            rules: rules.as_deref(),
+        },
     )?;
     store.close()?;
     print_summary(&summary, data_dir, &args.tenant);
@@ -134,17 +136,35 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Ingest files into `store` for `tenant`; bad records go to the dead letter.
+/// What one ingest run reads and how.
+#[derive(Clone, Copy)]
+pub struct IngestJob<'a> {
+    /// Tenant of every event.
+    pub tenant: &'a str,
+    /// Format, or `None` to recognise each file.
+    pub format: Option<Format>,
+    /// Events buffered between commits.
+    pub commit_every: usize,
+    /// Show a progress bar.
+    pub progress: bool,
+    /// Rules to run on every event (their detections become alerts).
+    pub rules: Option<&'a RuleEngine>,
+}
+
+/// Ingest files into `store`; bad records go to the dead letter.
 pub fn ingest_paths(
     store: &LocalStore,
     data_dir: &Path,
-    tenant: &str,
-    format: Option<Format>,
     paths: &[PathBuf],
-    commit_every: usize,
-    progress: bool,
-    rules: Option<&RuleEngine>,
+    job: &IngestJob<'_>,
 ) -> anyhow::Result<Summary> {
+    let IngestJob {
+        tenant,
+        format,
+        commit_every,
+        progress,
+        rules,
+    } = *job;
     let started = Instant::now();
     let files = expand_paths(paths)?;
     let total_bytes: u64 = files
