@@ -30,7 +30,8 @@ pub struct IngestArgs {
     /// Events buffered between commits.
     #[arg(long, default_value_t = 200_000)]
     pub commit_every: usize,
-    /// Sigma rules (files or folders, repeatable) to run on every event; what they find becomes alerts.
+    /// Sigma rules (files or folders, repeatable) to run on every event, besides those loaded
+    /// with `mamori rules load`; what they find becomes alerts.
     #[arg(long)]
     pub rules: Vec<PathBuf>,
     /// Files or directories (read recursively); `.gz` files are decompressed;
@@ -71,8 +72,13 @@ pub fn run(data_dir: &Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         "auto" => None,
         name => Some(name.parse::<Format>().map_err(|e| anyhow::anyhow!("{e}"))?),
     };
+    let mut rule_paths = args.rules.clone();
+    let loaded = crate::rules_cmd::rules_dir(data_dir);
+    if loaded.is_dir() {
+        rule_paths.push(loaded);
+    }
     let rules = RuleEngine::load(&DetectionConfig {
-        rules: args.rules.clone(),
+        rules: rule_paths,
         mappings: Vec::new(),
     })
     .map_err(|e| anyhow::anyhow!(e))?;
