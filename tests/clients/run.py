@@ -9,21 +9,16 @@ Run by scripts/test through scripts/client-tests (which makes the venv).
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
+
+from common import free_port, wait_ready
 
 from openapi_spec_validator import validate
 from opensearchpy import OpenSearch, helpers
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(base, token, method, path, body=None):
@@ -45,12 +40,7 @@ def main():
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/readyz")
-                break
-            except Exception:
-                time.sleep(0.1)
+        wait_ready(base)
         token = subprocess.check_output(
             [binary, "--data-dir", data, "token", "create", "--user", "admin", "--name", "clients"],
             stderr=subprocess.DEVNULL).decode().strip()

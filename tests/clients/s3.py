@@ -11,20 +11,16 @@ import gzip
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
+from common import free_port, wait_ready
+
 import boto3
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def trail_file(account, n, start):
@@ -42,15 +38,6 @@ def trail_file(account, n, start):
 def key(account, i):
     return f"AWSLogs/{account}/CloudTrail/us-east-1/2026/11/20/{account}_CloudTrail_us-east-1_20261120T10{i:02d}Z_x{i}.json.gz"
 
-
-def wait_ready(base):
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/readyz")
-            return
-        except Exception:
-            time.sleep(0.1)
-    raise SystemExit("mamori did not start")
 
 
 def count(base, token, tenant):
@@ -86,12 +73,7 @@ def main():
     data = tempfile.mkdtemp(prefix="mamori-s3-")
     server = None
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(endpoint + "/moto-api/")
-                break
-            except Exception:
-                time.sleep(0.1)
+        wait_ready(endpoint, "/moto-api/", 100)
         s3 = boto3.client("s3", endpoint_url=endpoint)
         sqs = boto3.client("sqs", endpoint_url=endpoint)
         s3.create_bucket(Bucket="acme-trail")

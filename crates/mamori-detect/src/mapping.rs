@@ -405,6 +405,29 @@ mod tests {
     }
 
     #[test]
+    fn user_mappings_extend_and_override() {
+        let mut m = Mappings::builtin();
+        m.add_yaml(
+            "mine.yml",
+            "products: [windows]\nfields: {Image: my.image}\nlogsources:\n  - {product: okta, service: okta, filter: 'event.dataset:okta.system'}\nplaceholders: {admins: [a, b]}\n",
+        )
+        .unwrap();
+        let r = m.resolve(&ls(Some("windows"), Some("security"), None));
+        assert_eq!(r.field("Image"), ["my.image"]);
+        let r = m.resolve(&ls(Some("okta"), Some("okta"), None));
+        assert_eq!(r.guard.to_string(), "event.dataset:okta.system");
+        assert_eq!(
+            m.placeholder("admins"),
+            Some(&["a".to_string(), "b".to_string()][..])
+        );
+        let err = Mappings::empty()
+            .add_yaml("bad.yml", "logsources: [{filter: 'a:('}]")
+            .unwrap_err();
+        assert!(err.to_string().contains("bad.yml"), "{err}");
+        assert!(Mappings::empty().add_yaml("x", "nonsense: 1").is_err());
+    }
+
+    #[test]
     fn cloudtrail_prefixes() {
         let m = Mappings::builtin();
         let r = m.resolve(&ls(Some("aws"), Some("cloudtrail"), None));

@@ -1,7 +1,8 @@
 //! SigmaHQ's regression data (../shared/data/sigma/regression_data): each
 //! test's `info.yml` names a rule and an EVTX file on which it must fire.
 //! Every listed rule must fire on its file (misses are printed with the
-//! rule's conditions and the events' values).
+//! rule's conditions and the events' values), and on the file's JSON
+//! rendering (`<id>.json`, mapped by the EVTX mapper's `map_record`).
 
 mod common;
 
@@ -40,6 +41,7 @@ fn sigmahq_regression_data() {
         .filter(|p| p.file_name().is_some_and(|n| n == "info.yml"))
         .collect();
     let (mut pass, mut miss, mut gap, mut skipped) = (0, 0, 0, 0);
+    let (mut json_pass, mut json_miss) = (0, 0);
     for info in &infos {
         let Ok(text) = std::fs::read_to_string(info) else {
             continue;
@@ -81,6 +83,23 @@ fn sigmahq_regression_data() {
                 let fired = events
                     .iter()
                     .any(|ev| detector.detect(ev).iter().any(|m| m.rule.id == *id));
+                let json = file.with_extension("json");
+                if json.exists() {
+                    let rendered = json_events(&json);
+                    if rendered
+                        .iter()
+                        .any(|ev| detector.detect(ev).iter().any(|m| m.rule.id == *id))
+                    {
+                        json_pass += 1;
+                    } else {
+                        json_miss += 1;
+                        println!(
+                            "MISS {id} on the JSON rendering {} ({} events)",
+                            json.display(),
+                            rendered.len()
+                        );
+                    }
+                }
                 if fired {
                     pass += 1;
                     continue;
@@ -108,5 +127,20 @@ fn sigmahq_regression_data() {
         "regression: {} tests, {pass} pass, {miss} miss, {gap} known gaps, {skipped} skipped",
         infos.len()
     );
+    println!("JSON renderings: {json_pass} pass, {json_miss} miss");
     assert_eq!(miss, 0, "regression misses");
+    assert_eq!(json_miss, 0, "regression misses on the JSON renderings");
+}
+
+/// The records of an EVTX JSON rendering (one or more concatenated objects), mapped as EVTX.
+fn json_events(path: &std::path::Path) -> Vec<mamori_model::Event> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let ctx = mamori_formats::ParseContext::new("t", path.display().to_string());
+    serde_json::Deserializer::from_str(&text)
+        .into_iter::<serde_json::Value>()
+        .filter_map(Result::ok)
+        .filter_map(|v| mamori_formats::evtx::map_record(&v, &v.to_string(), None, &ctx).ok())
+        .collect()
 }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use mamori_detect::{Detector, Mappings, RuleSet};
+use mamori_detect::{CorrelationAlert, Correlator, Detector, Mappings, RuleSet};
 use mamori_model::Event;
 use serde::Deserialize;
 
@@ -27,9 +27,16 @@ pub struct DetectionConfig {
     pub mappings: Vec<PathBuf>,
 }
 
-/// The rules in force and their detector.
+/// The rules in force, their detector and the correlations over them.
 pub struct RuleEngine {
     detector: Detector,
+    /// Correlation state per tenant (built from `correlation_rules` on a tenant's first match),
+    /// so one customer's events never complete another's correlation.
+    correlators: std::sync::Mutex<HashMap<String, Correlator>>,
+    correlation_rules: Vec<mamori_detect::CorrelationRule>,
+    mappings: Mappings,
+    /// Rules referenced by correlations that do not `generate` their own alerts.
+    silent: HashSet<String>,
     /// Rule files that did not load, with their reasons.
     pub errors: Vec<String>,
 }
@@ -64,9 +71,38 @@ impl RuleEngine {
                 set.add_file(path, &mappings);
             }
         }
-        let errors = set.errors.iter().map(|e| e.to_string()).collect();
+        let mut errors: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
+        let silent: HashSet<String> = set
+            .correlations
+            .iter()
+            .filter(|c| !c.generate)
+            .flat_map(|c| c.rules.iter().cloned())
+            .collect();
+        let correlation_rules = if set.correlations.is_empty() {
+            Vec::new()
+        } else {
+            // Checked once here; each tenant's correlator is built the same way later.
+            match Correlator::new(set.correlations.clone(), &set.rules, &mappings) {
+                Ok(_) => set.correlations,
+                Err(e) => {
+                    errors.push(format!("correlation rules not loaded: {e}"));
+                    Vec::new()
+                }
+            }
+        };
+        // A correlation names its rules by id or by name.
+        let silent = set
+            .rules
+            .iter()
+            .filter(|r| silent.contains(&r.id) || r.name.as_ref().is_some_and(|n| silent.contains(n)))
+            .map(|r| r.id.clone())
+            .collect();
         Ok(Some(Arc::new(RuleEngine {
             detector: Detector::new(set.rules),
+            correlators: std::sync::Mutex::new(HashMap::new()),
+            correlation_rules,
+            mappings,
+            silent,
             errors,
         })))
     }
@@ -74,6 +110,26 @@ impl RuleEngine {
     /// The rules loaded.
     pub fn rules(&self) -> &[Arc<mamori_detect::Rule>] {
         self.detector.rules()
+    }
+
+    /// Feed a match to its tenant's correlator.
+    fn correlate(&self, m: &mamori_detect::RuleMatch, ev: &Event) -> Vec<CorrelationAlert> {
+        let mut all = self.correlators.lock().unwrap_or_else(|p| p.into_inner());
+        if !all.contains_key(ev.tenant()) {
+            match Correlator::new(
+                self.correlation_rules.clone(),
+                self.detector.rules(),
+                &self.mappings,
+            ) {
+                Ok(c) => {
+                    all.insert(ev.tenant().to_string(), c);
+                }
+                Err(_) => return Vec::new(),
+            }
+        }
+        all.get_mut(ev.tenant())
+            .map(|c| c.observe(m, ev, ev.timestamp()))
+            .unwrap_or_default()
     }
 
     /// Rules in force.
@@ -104,6 +160,13 @@ impl RuleEngine {
                     *hits.entry(x).or_default() += 1;
                     continue;
                 }
+                if !self.correlation_rules.is_empty() {
+                    let fired = self.correlate(&m, ev);
+                    out.extend(fired.iter().flat_map(|a| correlation_detections(ev.tenant(), a)));
+                }
+                if self.silent.contains(&m.rule.id) {
+                    continue;
+                }
                 let group_key = ENTITY_FIELDS
                     .iter()
                     .find_map(|f| ev.get_str(f).map(|v| format!("{f}:{v}")))
@@ -123,6 +186,33 @@ impl RuleEngine {
         }
         (out, hits)
     }
+}
+
+/// A fired correlation as detections: one per event in its window (alerts count each event once).
+fn correlation_detections(tenant: &str, a: &CorrelationAlert) -> Vec<Detection> {
+    let group_key = if a.group.is_empty() {
+        "-".to_string()
+    } else {
+        a.group
+            .iter()
+            .map(|(f, v)| format!("{f}:{v}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    a.event_ids
+        .iter()
+        .map(|id| Detection {
+            tenant: tenant.to_string(),
+            rule_id: a.rule.id.clone(),
+            rule_title: a.rule.title.clone(),
+            level: a.rule.level.as_str().to_string(),
+            tactics: a.rule.attack.tactics.clone(),
+            techniques: a.rule.attack.techniques.clone(),
+            group_key: group_key.clone(),
+            event_id: id.clone(),
+            at: a.last_seen,
+        })
+        .collect()
 }
 
 /// What suppresses detections now: rules switched off, and the exclusions

@@ -70,7 +70,12 @@ pub fn open_state(config: ServerConfig) -> Result<(Shared, Arc<LocalStore>), Ser
     let mut known: HashSet<String> = db.tenants()?.into_iter().collect();
     known.extend(store.tenants()?);
     let dyn_store: Arc<dyn EventStore> = store.clone();
-    let rules = crate::rules::RuleEngine::load(&config.detection).map_err(|message| ServeError::Io {
+    let mut detection = config.detection.clone();
+    let loaded = config.data_dir.join("rules");
+    if loaded.is_dir() && !detection.rules.contains(&loaded) {
+        detection.rules.push(loaded);
+    }
+    let rules = crate::rules::RuleEngine::load(&detection).map_err(|message| ServeError::Io {
         context: "loading detection rules".into(),
         source: std::io::Error::other(message),
     })?;

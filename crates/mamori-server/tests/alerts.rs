@@ -378,3 +378,82 @@ fn scheduled_rules_count_per_group_and_raise_alerts_over_the_threshold() {
     assert_eq!(again.as_array().unwrap().len(), 1);
     assert_eq!(again[0]["count"], 6);
 }
+
+const CORRELATION: &str = r#"
+title: CloudTrail logging stopped
+id: 5c4a9a0e-0000-4000-8000-000000000002
+name: trail_stopped
+status: test
+level: medium
+logsource:
+  product: aws
+  service: cloudtrail
+detection:
+  selection:
+    eventSource: cloudtrail.amazonaws.com
+    eventName: StopLogging
+  condition: selection
+---
+title: Logging stopped again and again by one user
+id: 5c4a9a0e-0000-4000-8000-000000000003
+status: test
+level: critical
+tags:
+  - attack.defense-evasion
+correlation:
+  type: event_count
+  rules:
+    - trail_stopped
+  group-by:
+    - userIdentity.userName
+  timespan: 1h
+  condition:
+    gte: 3
+"#;
+
+#[test]
+fn correlations_fire_per_tenant_and_hide_their_silent_base_rule() {
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(rules.path().join("corr.yml"), CORRELATION).unwrap();
+    let dir = rules.path().to_path_buf();
+    let s = TestServer::start_with(move |c| c.detection.rules = vec![dir]);
+    let send = |tenant: &str, events: &[(&str, &str, &str)]| {
+        let a = s.call(
+            "POST",
+            &format!("/api/v1/ingest/{tenant}/cloudtrail"),
+            Some(&s.admin),
+            &[],
+            Some(trail(events)),
+        );
+        assert_eq!(a.status, 200, "{}", a.text);
+    };
+    // two in acme and one in globex by the same user name: no correlation across tenants
+    send(
+        "acme",
+        &[("c1", "StopLogging", "mallory"), ("c2", "StopLogging", "mallory")],
+    );
+    send("globex", &[("c3", "StopLogging", "mallory")]);
+    let range = "from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z";
+    assert!(
+        s.get(&format!("/api/v1/alerts?{range}"), &s.admin)
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    send("acme", &[("c4", "StopLogging", "mallory")]);
+    let alerts = s.get(&format!("/api/v1/alerts?{range}"), &s.admin).json();
+    let list = alerts.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{alerts}");
+    assert_eq!(list[0]["tenant"], "acme");
+    assert_eq!(
+        list[0]["rule_title"],
+        "Logging stopped again and again by one user"
+    );
+    assert_eq!(list[0]["level"], "critical");
+    assert_eq!(list[0]["count"], 3);
+    assert!(
+        list[0]["group_key"].as_str().unwrap().contains("mallory"),
+        "{alerts}"
+    );
+}

@@ -90,7 +90,7 @@ fn main() {
     let load = t0.elapsed();
     let files = expand_paths(&[data.join("evtx")]).expect("evtx folder");
     let t1 = Instant::now();
-    let report = hunt_files(&detector, &files, threads);
+    let report = hunt_files(&detector, &files, threads, &Default::default());
     let scan = t1.elapsed();
     let wall = t0.elapsed();
     let stats = detector.stats();

@@ -52,12 +52,14 @@ fn main() -> anyhow::Result<()> {
     let summary = mamori::ingest::ingest_paths(
         &store,
         &data,
-        "acme",
-        None,
         std::slice::from_ref(&raw),
-        200_000,
-        false,
-        None,
+        &mamori::ingest::IngestJob {
+            tenant: "acme",
+            format: None,
+            commit_every: 200_000,
+            progress: false,
+            rules: None,
+        },
     )?;
     store.close()?;
     let ingest_wall = t.elapsed().as_secs_f64();

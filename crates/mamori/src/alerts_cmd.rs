@@ -70,7 +70,7 @@ pub fn run(data_dir: &Path, args: &AlertsArgs) -> anyhow::Result<ExitCode> {
             json,
         } => {
             let tenants = if tenant.is_empty() {
-                db.tenants()?
+                db.alert_tenants()?
             } else {
                 tenant.clone()
             };

@@ -178,12 +178,14 @@ fn ingest(data_dir: &Path, input: &Path, rules: &RuleEngine) -> anyhow::Result<(
         let s = crate::ingest::ingest_paths(
             &store,
             data_dir,
-            tenant,
-            None,
             &[input.join(tenant)],
-            200_000,
-            false,
-            Some(rules),
+            &crate::ingest::IngestJob {
+                tenant,
+                format: None,
+                commit_every: 200_000,
+                progress: false,
+                rules: Some(rules),
+            },
         )?;
         eprintln!(
             "{tenant}: {} events read from {} files, {} new, {} already present, {} rejected, {} detections",

@@ -3,9 +3,11 @@
 //!
 //! Files are read in parallel (one worker per core pulls the next file,
 //! largest first); each event goes through the [`Detector`] and only the
-//! detections are kept, so memory stays bounded by the hits.
+//! detections are kept, so memory stays bounded by the hits. Correlation
+//! rules in the rule folders run over the detections in time order (the
+//! events' times are the correlator's clock).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -16,7 +18,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use chrono::{DateTime, SecondsFormat, Utc};
 use clap::Args;
-use mamori_detect::{Detector, Level, Mappings, Rule, RuleSet};
+use mamori_detect::{CorrelationAlert, Correlator, Detector, Level, Mappings, Rule, RuleMatch, RuleSet};
 use mamori_formats::{Item, ParseContext, open_and_sniff, parse};
 use mamori_model::Event;
 use serde::Serialize;
@@ -65,6 +67,9 @@ pub struct Hit {
     pub event_id: String,
     /// The file the event came from.
     pub file: String,
+    /// The event, kept only for rules that correlation rules count.
+    #[serde(skip)]
+    pub event: Option<Arc<Event>>,
 }
 
 /// What a hunt found.
@@ -97,8 +102,14 @@ pub fn load_rules(dirs: &[PathBuf], mapping_files: &[PathBuf]) -> anyhow::Result
     Ok((set, mappings))
 }
 
-/// Run `detector` over `files` on `threads` workers.
-pub fn hunt_files(detector: &Detector, files: &[PathBuf], threads: usize) -> HuntReport {
+/// Run `detector` over `files` on `threads` workers; the events of hits of
+/// the rules in `keep_events` (ids) are kept for correlation.
+pub fn hunt_files(
+    detector: &Detector,
+    files: &[PathBuf],
+    threads: usize,
+    keep_events: &HashSet<String>,
+) -> HuntReport {
     let mut order: Vec<(u64, &PathBuf)> = files
         .iter()
         .map(|p| (std::fs::metadata(p).map(|m| m.len()).unwrap_or(0), p))
@@ -114,7 +125,7 @@ pub fn hunt_files(detector: &Detector, files: &[PathBuf], threads: usize) -> Hun
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some((_, path)) = order.get(i) else { break };
-                        hunt_file(detector, path, &mut report);
+                        hunt_file(detector, path, keep_events, &mut report);
                     }
                     report
                 })
@@ -138,7 +149,7 @@ pub fn hunt_files(detector: &Detector, files: &[PathBuf], threads: usize) -> Hun
     out
 }
 
-fn hunt_file(detector: &Detector, path: &Path, report: &mut HuntReport) {
+fn hunt_file(detector: &Detector, path: &Path, keep_events: &HashSet<String>, report: &mut HuntReport) {
     let (format, input) = match open_and_sniff(path) {
         Ok(x) => x,
         Err(e) => {
@@ -153,8 +164,13 @@ fn hunt_file(detector: &Detector, path: &Path, report: &mut HuntReport) {
         match item {
             Item::Event(ev) => {
                 report.events += 1;
+                let mut shared: Option<Arc<Event>> = None;
                 for m in detector.detect(&ev) {
-                    report.hits.push(hit(&ev, m.rule, &name));
+                    let mut h = hit(&ev, m.rule, &name);
+                    if keep_events.contains(&h.rule.id) {
+                        h.event = Some(shared.get_or_insert_with(|| Arc::new((*ev).clone())).clone());
+                    }
+                    report.hits.push(h);
                 }
             }
             Item::Bad(_) => report.bad += 1,
@@ -193,6 +209,7 @@ fn hit(ev: &Event, rule: Arc<Rule>, file: &str) -> Hit {
         event_id: ev.id().to_string(),
         file: file.to_string(),
         rule,
+        event: None,
     }
 }
 
@@ -204,7 +221,7 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<ExitCode> {
     let min_level =
         Level::parse(&args.min_level).with_context(|| format!("unknown level `{}`", args.min_level))?;
     let start = Instant::now();
-    let (mut set, _) = load_rules(&args.rules, &args.mapping)?;
+    let (mut set, mappings) = load_rules(&args.rules, &args.mapping)?;
     set.retain(|r| r.level >= min_level);
     let load_time = start.elapsed();
     eprintln!(
@@ -214,12 +231,42 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<ExitCode> {
         load_time
     );
     let files = expand_paths(&args.paths)?;
+    let mut correlator = if set.correlations.is_empty() {
+        None
+    } else {
+        match Correlator::new(set.correlations.clone(), &set.rules, &mappings) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("correlation rules not run: {e}");
+                None
+            }
+        }
+    };
+    let keep_events: HashSet<String> = correlator
+        .iter()
+        .flat_map(|c| c.rules())
+        .flat_map(|c| {
+            set.rules
+                .iter()
+                .filter(|r| c.rules.iter().any(|x| Some(x) == r.name.as_ref() || *x == r.id))
+        })
+        .map(|r| r.id.clone())
+        .collect();
     let detector = Detector::new(set.rules);
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let scan = Instant::now();
-    let report = hunt_files(&detector, &files, threads);
+    let report = hunt_files(&detector, &files, threads, &keep_events);
+    let mut correlations = Vec::new();
+    if let Some(c) = correlator.as_mut() {
+        for h in &report.hits {
+            if let Some(ev) = &h.event {
+                let m = RuleMatch { rule: h.rule.clone() };
+                correlations.extend(c.observe(&m, ev, h.time));
+            }
+        }
+    }
     let scan_time = scan.elapsed();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -228,6 +275,7 @@ pub fn run(args: &HuntArgs) -> anyhow::Result<ExitCode> {
         "json" => write_json(&mut out, &report.hits)?,
         _ => write_table(&mut out, &report.hits)?,
     }
+    write_correlations(&mut out, &args.output, &correlations)?;
     out.flush()?;
     drop(out);
     for (p, why) in &report.skipped {
@@ -334,6 +382,60 @@ fn write_json(out: &mut impl Write, hits: &[Hit]) -> std::io::Result<()> {
     Ok(())
 }
 
+fn write_correlations(out: &mut impl Write, kind: &str, alerts: &[CorrelationAlert]) -> std::io::Result<()> {
+    if alerts.is_empty() {
+        return Ok(());
+    }
+    if kind == "table" {
+        writeln!(out, "\ncorrelations:")?;
+    }
+    for a in alerts {
+        let group = a
+            .group
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ¦ ");
+        match kind {
+            "json" => writeln!(
+                out,
+                "{}",
+                serde_json::json!({
+                    "time": time(&a.last_seen), "first_seen": time(&a.first_seen),
+                    "correlation": { "id": a.rule.id, "title": a.rule.title, "level": a.rule.level, "type": a.rule.kind },
+                    "group": group, "count": a.count, "event_ids": a.event_ids,
+                })
+            )?,
+            "csv" => {
+                let cells = [
+                    time(&a.last_seen),
+                    String::new(),
+                    String::new(),
+                    a.rule.title.clone(),
+                    a.rule.level.to_string(),
+                    a.rule.tags.join(" "),
+                    format!("{group} ¦ count={}", a.count),
+                    a.event_ids.first().cloned().unwrap_or_default(),
+                    String::new(),
+                ];
+                let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+                writeln!(out, "{}", row.join(","))?;
+            }
+            _ => writeln!(
+                out,
+                "{:<20}  {:<8}  {:<50}  {} (count {}, since {})",
+                time(&a.last_seen),
+                a.rule.level.as_str(),
+                a.rule.title,
+                group,
+                a.count,
+                time(&a.first_seen)
+            )?,
+        }
+    }
+    Ok(())
+}
+
 /// Detections by level and by rule.
 pub fn summary(report: &HuntReport) -> String {
     let mut by_level: BTreeMap<std::cmp::Reverse<Level>, usize> = BTreeMap::new();
@@ -353,4 +455,42 @@ pub fn summary(report: &HuntReport) -> String {
         s.push_str(&format!("  {n:>6}  {:<13} {title}\n", l.0.as_str()));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hunts_cloudtrail_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let trail = dir.path().join("trail.json");
+        std::fs::write(
+            &trail,
+            r#"{"Records":[{"eventVersion":"1.08","eventTime":"2024-05-01T10:00:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userIdentity":{"type":"Root","arn":"arn:aws:iam::111122223333:root","accountId":"111122223333"},"responseElements":{"ConsoleLogin":"Success"},"eventID":"e1","eventType":"AwsConsoleSignIn","recipientAccountId":"111122223333"}]}"#,
+        )
+        .unwrap();
+        let rules = dir.path().join("rules");
+        std::fs::create_dir(&rules).unwrap();
+        std::fs::write(
+            rules.join("root.yml"),
+            "title: Root console login\nid: r1\nlevel: high\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n  sel: {eventName: ConsoleLogin, userIdentity.type: Root}\n  condition: sel\n",
+        )
+        .unwrap();
+        let (set, _) = load_rules(&[rules], &[]).unwrap();
+        assert!(set.errors.is_empty(), "{:?}", set.errors);
+        let detector = Detector::new(set.rules);
+        let report = hunt_files(&detector, &[trail], 2, &HashSet::new());
+        assert_eq!(report.events, 1);
+        assert_eq!(report.hits.len(), 1);
+        assert_eq!(report.hits[0].rule.title, "Root console login");
+        assert!(summary(&report).contains("1 detections by 1 rules"));
+        let mut csv = Vec::new();
+        write_csv(&mut csv, &report.hits).unwrap();
+        assert!(
+            String::from_utf8(csv)
+                .unwrap()
+                .contains("Root console login,high")
+        );
+    }
 }

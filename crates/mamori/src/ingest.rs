@@ -30,7 +30,8 @@ pub struct IngestArgs {
     /// Events buffered between commits.
     #[arg(long, default_value_t = 200_000)]
     pub commit_every: usize,
-    /// Sigma rules (files or folders, repeatable) to run on every event; what they find becomes alerts.
+    /// Sigma rules (files or folders, repeatable) to run on every event, besides those loaded
+    /// with `mamori rules load`; what they find becomes alerts.
     #[arg(long)]
     pub rules: Vec<PathBuf>,
     /// Files or directories (read recursively); `.gz` files are decompressed;
@@ -71,8 +72,13 @@ pub fn run(data_dir: &Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         "auto" => None,
         name => Some(name.parse::<Format>().map_err(|e| anyhow::anyhow!("{e}"))?),
     };
+    let mut rule_paths = args.rules.clone();
+    let loaded = crate::rules_cmd::rules_dir(data_dir);
+    if loaded.is_dir() {
+        rule_paths.push(loaded);
+    }
     let rules = RuleEngine::load(&DetectionConfig {
-        rules: args.rules.clone(),
+        rules: rule_paths,
         mappings: Vec::new(),
     })
     .map_err(|e| anyhow::anyhow!(e))?;
@@ -83,12 +89,14 @@ pub fn run(data_dir: &Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let summary = ingest_paths(
         &store,
         data_dir,
-        &args.tenant,
-        format,
         &args.paths,
-        args.commit_every,
-        true,
-        rules.as_deref(),
+        &IngestJob {
+            tenant: &args.tenant,
+            format,
+            commit_every: args.commit_every,
+            progress: true,
+            rules: rules.as_deref(),
+        },
     )?;
     store.close()?;
     print_summary(&summary, data_dir, &args.tenant);
@@ -134,18 +142,35 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Ingest files into `store` for `tenant`; bad records go to the dead letter.
-#[allow(clippy::too_many_arguments)] // each is a distinct input of `mamori ingest`
+/// What one ingest run reads and how.
+#[derive(Clone, Copy)]
+pub struct IngestJob<'a> {
+    /// Tenant of every event.
+    pub tenant: &'a str,
+    /// Format, or `None` to recognise each file.
+    pub format: Option<Format>,
+    /// Events buffered between commits.
+    pub commit_every: usize,
+    /// Show a progress bar.
+    pub progress: bool,
+    /// Rules to run on every event (their detections become alerts).
+    pub rules: Option<&'a RuleEngine>,
+}
+
+/// Ingest files into `store`; bad records go to the dead letter.
 pub fn ingest_paths(
     store: &LocalStore,
     data_dir: &Path,
-    tenant: &str,
-    format: Option<Format>,
     paths: &[PathBuf],
-    commit_every: usize,
-    progress: bool,
-    rules: Option<&RuleEngine>,
+    job: &IngestJob<'_>,
 ) -> anyhow::Result<Summary> {
+    let IngestJob {
+        tenant,
+        format,
+        commit_every,
+        progress,
+        rules,
+    } = *job;
     let started = Instant::now();
     let files = expand_paths(paths)?;
     let total_bytes: u64 = files

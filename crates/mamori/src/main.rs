@@ -49,7 +49,7 @@ enum Command {
     Token(users_cmd::TokenArgs),
     /// Run Sigma rules over log files without storing them; print a timeline of detections.
     Hunt(hunt_cmd::HuntArgs),
-    /// Check Sigma rule folders and test a rule on log files.
+    /// Sigma rules: load into the data directory, list, enable/disable, check a folder, test on files.
     Rules(rules_cmd::RulesArgs),
     /// The alert queue: list and triage.
     Alerts(alerts_cmd::AlertsArgs),
@@ -76,7 +76,7 @@ fn main() -> ExitCode {
         Command::User(a) => users_cmd::user(data_dir, &a),
         Command::Token(a) => users_cmd::token(data_dir, &a),
         Command::Hunt(a) => hunt_cmd::run(&a),
-        Command::Rules(a) => rules_cmd::run(&a),
+        Command::Rules(a) => rules_cmd::run(data_dir, &a),
         Command::Alerts(a) => alerts_cmd::run(data_dir, &a),
     };
     match result {

@@ -1,9 +1,11 @@
-//! `mamori rules`: check a rule folder (`check`) and try a rule on log files (`test`).
+//! `mamori rules`: check a rule folder (`check`), try a rule on log files
+//! (`test`), load rules into the data directory for the server and `mamori
+//! ingest` (`load`), list them (`list`) and switch them on or off.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use mamori_detect::{Detector, explain};
 use mamori_formats::{Item, ParseContext, open_and_sniff, parse};
@@ -33,6 +35,27 @@ pub enum RulesCommand {
         #[arg(long)]
         verbose: bool,
     },
+    /// Copy a folder of Sigma rules into the data directory (`<data>/rules/<name>`), where the
+    /// server and `mamori ingest` load them; refuses a folder where no rule compiles.
+    Load {
+        /// Rules folder.
+        dir: PathBuf,
+        /// Name of the set (default: the folder's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List the rules loaded into the data directory, with whether each runs.
+    List,
+    /// Switch a rule on (by id).
+    Enable {
+        /// Rule id.
+        id: String,
+    },
+    /// Switch a rule off (by id); it stops raising alerts.
+    Disable {
+        /// Rule id.
+        id: String,
+    },
     /// Run one rule (or a folder) over log files: which events match and why.
     Test {
         /// The rule file (or folder).
@@ -46,9 +69,94 @@ pub enum RulesCommand {
     },
 }
 
+/// Where `mamori rules load` puts rule sets.
+pub fn rules_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("rules")
+}
+
+/// Copy every `.yml`/`.yaml` under `from` into `to`, keeping the folder layout; returns the count.
+fn copy_rules(from: &Path, to: &Path) -> anyhow::Result<usize> {
+    let mut n = 0;
+    for file in expand_paths(&[from.to_path_buf()])? {
+        let is_yaml = file.extension().is_some_and(|e| e == "yml" || e == "yaml");
+        if !is_yaml {
+            continue;
+        }
+        let rel = file.strip_prefix(from).unwrap_or(&file);
+        let dest = to.join(rel);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::copy(&file, &dest).with_context(|| format!("copying {}", file.display()))?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// Run `mamori rules`.
-pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
+pub fn run(data_dir: &Path, args: &RulesArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
+        RulesCommand::Load { dir, name } => {
+            let (set, _) = load_rules(std::slice::from_ref(dir), &[])?;
+            if set.rules.is_empty() {
+                bail!(
+                    "no rule in {} compiles ({} refused): nothing loaded",
+                    dir.display(),
+                    set.errors.len()
+                );
+            }
+            let name = name.clone().unwrap_or_else(|| {
+                dir.file_name()
+                    .map_or("rules".into(), |n| n.to_string_lossy().into_owned())
+            });
+            let dest = rules_dir(data_dir).join(&name);
+            if dest.exists() {
+                std::fs::remove_dir_all(&dest).with_context(|| format!("replacing {}", dest.display()))?;
+            }
+            let files = copy_rules(dir, &dest)?;
+            let mut db = crate::config_cmd::state(data_dir)?;
+            db.record(
+                &crate::config_cmd::cli_actor(),
+                "rules.load",
+                &format!("rules/{name}"),
+                serde_json::json!({"from": dir.display().to_string(), "files": files,
+                    "rules": set.rules.len(), "correlations": set.correlations.len(), "refused": set.errors.len()}),
+            )?;
+            println!(
+                "loaded rule set `{name}` into {}: {} rules, {} correlation rules, {} refused ({} files); restart the server to apply",
+                dest.display(),
+                set.rules.len(),
+                set.correlations.len(),
+                set.errors.len(),
+                files
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::List => {
+            let dir = rules_dir(data_dir);
+            if !dir.exists() {
+                bail!(
+                    "no rules loaded in {}: use `mamori rules load DIR`",
+                    data_dir.display()
+                );
+            }
+            let (set, _) = load_rules(&[dir], &[])?;
+            let disabled = crate::config_cmd::state(data_dir)?.disabled_rules()?;
+            println!("{:<38} {:<13} {:<4} TITLE", "ID", "LEVEL", "ON");
+            for r in &set.rules {
+                let on = if disabled.contains(&r.id) { "no" } else { "yes" };
+                println!("{:<38} {:<13} {:<4} {}", r.id, r.level.as_str(), on, r.title);
+            }
+            eprintln!("{} rules, {} disabled", set.rules.len(), disabled.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Enable { id } | RulesCommand::Disable { id } => {
+            let enabled = matches!(args.command, RulesCommand::Enable { .. });
+            let mut db = crate::config_cmd::state(data_dir)?;
+            db.set_rule_enabled(&crate::config_cmd::cli_actor(), id, enabled)?;
+            println!("rule {id} {}", if enabled { "enabled" } else { "disabled" });
+            Ok(ExitCode::SUCCESS)
+        }
         RulesCommand::Check {
             dir,
             mapping,

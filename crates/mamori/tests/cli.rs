@@ -548,3 +548,49 @@ fn sources_that_fell_silent_are_flagged() {
     assert!(line("firewall").contains("SILENT since"), "{s}");
     assert!(line("proxy").ends_with("ok"), "{s}");
 }
+
+#[test]
+fn rules_loaded_into_the_data_directory_raise_alerts_at_ingest_until_disabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let rules = dir.path().join("my-rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("stop.yml"),
+        "title: Trail stopped\nid: 11111111-2222-4333-8444-555555555555\nlevel: high\nlogsource:\n  product: aws\n  service: cloudtrail\ndetection:\n  sel:\n    eventName: StopLogging\n  condition: sel\n",
+    )
+    .unwrap();
+    let out = run(mamori(&data).args(["rules", "load"]).arg(&rules));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("1 rules"), "{}", text(&out.stdout));
+    let trail = |id: &str| {
+        format!(
+            "{{\"Records\":[{{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-11-20T10:00:00Z\",\"eventSource\":\"cloudtrail.amazonaws.com\",\"eventName\":\"StopLogging\",\"awsRegion\":\"us-east-1\",\"sourceIPAddress\":\"198.51.100.7\",\"userIdentity\":{{\"type\":\"IAMUser\",\"userName\":\"u-{id}\"}},\"eventID\":\"{id}\"}}]}}"
+        )
+    };
+    let f1 = dir.path().join("a.json");
+    std::fs::write(&f1, trail("ev-1")).unwrap();
+    let out = run(mamori(&data).args(["ingest", "--tenant", "acme"]).arg(&f1));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("1 detections recorded as alerts"),
+        "{}",
+        text(&out.stderr)
+    );
+    let list = run(mamori(&data).args(["alerts", "list", "--json", "--from", "2026-11-01T00:00:00Z"]));
+    assert_eq!(text(&list.stdout).lines().count(), 1, "{}", text(&list.stdout));
+    let out = run(mamori(&data).args(["rules", "disable", "11111111-2222-4333-8444-555555555555"]));
+    assert!(out.status.success());
+    let f2 = dir.path().join("b.json");
+    std::fs::write(&f2, trail("ev-2")).unwrap();
+    let out = run(mamori(&data).args(["ingest", "--tenant", "acme"]).arg(&f2));
+    assert!(
+        !text(&out.stderr).contains("detections recorded"),
+        "{}",
+        text(&out.stderr)
+    );
+    let list = run(mamori(&data).args(["alerts", "list", "--json", "--from", "2026-11-01T00:00:00Z"]));
+    assert_eq!(text(&list.stdout).lines().count(), 1);
+    let listed = run(mamori(&data).args(["rules", "list"]));
+    assert!(text(&listed.stdout).contains(" no "), "{}", text(&listed.stdout));
+}

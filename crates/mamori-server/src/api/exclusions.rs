@@ -104,11 +104,7 @@ pub async fn approve_exclusion(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<JsonOut<Exclusion>> {
-    let x = load(&state, &caller, id)?;
-    check_scope(&caller, &x.tenants, Action::WriteConfig)?;
-    let x = state.db().approve_exclusion(&caller.actor(), id)?;
-    state.reload_exclusions();
-    Ok(JsonOut(x))
+    change(&state, &caller, id, crate::state::StateDb::approve_exclusion)
 }
 
 /// Revoke an exclusion (audited); it never applies again.
@@ -119,9 +115,23 @@ pub async fn revoke_exclusion(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<JsonOut<Exclusion>> {
-    let x = load(&state, &caller, id)?;
-    check_scope(&caller, &x.tenants, Action::WriteConfig)?;
-    let x = state.db().revoke_exclusion(&caller.actor(), id)?;
+    change(&state, &caller, id, crate::state::StateDb::revoke_exclusion)
+}
+
+/// Apply a state change to an exclusion the caller may change, then reload the set in force.
+fn change(
+    state: &Shared,
+    caller: &Caller,
+    id: i64,
+    step: fn(
+        &mut crate::state::StateDb,
+        &crate::state::Actor,
+        i64,
+    ) -> Result<Exclusion, crate::state::StateError>,
+) -> ApiResult<JsonOut<Exclusion>> {
+    let x = load(state, caller, id)?;
+    check_scope(caller, &x.tenants, Action::WriteConfig)?;
+    let x = step(&mut state.db(), &caller.actor(), id)?;
     state.reload_exclusions();
     Ok(JsonOut(x))
 }

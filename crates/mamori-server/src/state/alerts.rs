@@ -250,6 +250,15 @@ impl StateDb {
         Ok(opened)
     }
 
+    /// Tenants that have alerts.
+    pub fn alert_tenants(&self) -> Result<Vec<String>, StateError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT DISTINCT tenant FROM alerts ORDER BY tenant")?;
+        let rows = st.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// One alert.
     pub fn alert(&self, id: i64) -> Result<Option<Alert>, StateError> {
         Ok(self
