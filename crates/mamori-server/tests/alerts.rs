@@ -27,6 +27,15 @@ detection:
   condition: selection
 "#;
 
+/// Every alert last seen in November 2026 (the fixtures' month), as the admin sees them.
+fn november_alerts(s: &TestServer) -> serde_json::Value {
+    s.get(
+        "/api/v1/alerts?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z",
+        &s.admin,
+    )
+    .json()
+}
+
 fn trail(events: &[(&str, &str, &str)]) -> Vec<u8> {
     let records: Vec<_> = events
         .iter()
@@ -213,12 +222,7 @@ fn exclusions_apply_only_once_approved_by_another_user_and_count_their_hits() {
     let list = s.get("/api/v1/exclusions", &ana).json();
     assert_eq!(list[0]["hits"], 1);
     // other users' detections still raise alerts
-    let alerts = s
-        .get(
-            "/api/v1/alerts?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z",
-            &s.admin,
-        )
-        .json();
+    let alerts = november_alerts(&s);
     assert!(
         alerts
             .as_array()
@@ -314,12 +318,7 @@ fn rules_are_listed_switched_off_and_backtested() {
         &[],
         Some(trail(&[("b3", "StopLogging", "y")])),
     );
-    let alerts = s
-        .get(
-            "/api/v1/alerts?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z",
-            &s.admin,
-        )
-        .json();
+    let alerts = november_alerts(&s);
     assert!(
         alerts
             .as_array()
