@@ -336,3 +336,27 @@ fn bulk_items_for_other_tenants_are_refused_item_by_item() {
     assert_eq!(s.count("acme", "mine"), 1);
     assert_eq!(s.count("globex", "\"not mine\""), 0);
 }
+
+#[test]
+fn a_malformed_bulk_action_names_its_line() {
+    let s = TestServer::start();
+    s.ingest("acme", "app", &[event("seed", json!({}))]);
+    let body = format!(
+        "{}\n{}\n\n{{not json\n",
+        json!({"index": {"_index": "acme"}}),
+        event("ok", json!({}))
+    );
+    let a = s.call(
+        "POST",
+        "/_bulk",
+        Some(&s.admin),
+        &[("Content-Type", "application/x-ndjson")],
+        Some(body.into_bytes()),
+    );
+    assert_eq!(a.status, 400, "{}", a.text);
+    assert!(
+        a.json()["message"].as_str().unwrap().contains("line 4"),
+        "{}",
+        a.text
+    );
+}

@@ -203,13 +203,22 @@ async fn run_bulk(
     // (tenant, source) → (documents, (item number, _id) per document)
     type Members = Vec<(usize, Option<String>)>;
     let mut groups: BTreeMap<(String, Option<String>), (String, Members)> = BTreeMap::new();
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    while let Some(action_line) = lines.next() {
-        let action: Value = serde_json::from_str(action_line)
-            .map_err(|e| ApiError::bad_request(format!("bulk action line `{}`: {e}", short(action_line))))?;
+    // (1-based line number, text) of every non-empty line, so errors name the line.
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l));
+    while let Some((line_no, action_line)) = lines.next() {
+        let action: Value = serde_json::from_str(action_line).map_err(|e| {
+            ApiError::bad_request(format!(
+                "bulk body line {line_no}: action `{}`: {e}",
+                short(action_line)
+            ))
+        })?;
         let Some((op, meta)) = action.as_object().and_then(|o| o.iter().next()) else {
             return Err(ApiError::bad_request(format!(
-                "bulk action line `{}` is not an action",
+                "bulk body line {line_no}: `{}` is not an action (index, create, delete, update)",
                 short(action_line)
             )));
         };
@@ -248,7 +257,7 @@ async fn run_bulk(
                 continue;
             }
         }
-        let Some(doc) = lines.next() else {
+        let Some((_, doc)) = lines.next() else {
             item.error = Some((400, "parse_exception", "action without a document line".into()));
             items.push(item);
             break;
