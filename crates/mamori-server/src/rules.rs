@@ -222,7 +222,7 @@ pub struct Suppressions {
     items: Vec<(Exclusion, Matcher)>,
     /// Ids of rules switched off.
     pub disabled_rules: HashSet<String>,
-    /// Earliest expiry among them: past it, reload.
+    /// Reload after this: the earliest expiry among them, or a minute from loading.
     pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
@@ -246,6 +246,10 @@ impl Suppressions {
             };
             items.push((x, m));
         }
+        // Re-read at least every minute, so changes made elsewhere (the CLI) take effect.
+        let refresh = chrono::Utc::now() + chrono::Duration::seconds(60);
+        let valid_until =
+            Some(valid_until.map_or(refresh, |v: chrono::DateTime<chrono::Utc>| v.min(refresh)));
         Ok(Suppressions {
             items,
             valid_until,
