@@ -195,6 +195,8 @@ impl Scoped<'_> {
             limit: 1,
             offset: 0,
             order: Order::NewestFirst,
+            sort: None,
+            after: None,
         })?;
         Ok(found
             .hits

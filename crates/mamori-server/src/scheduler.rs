@@ -136,6 +136,8 @@ pub fn run_rule(state: &Shared, rule: &ScheduledRule, now: DateTime<Utc>) -> Res
                     limit: SAMPLE,
                     offset: 0,
                     order: Order::NewestFirst,
+                    sort: None,
+                    after: None,
                 })
                 .map_err(|e| e.to_string())?;
             for h in hits.hits {

@@ -443,3 +443,60 @@ fn raw_request(base: &str, head: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+#[test]
+fn search_sorts_by_a_field_and_pages_with_search_after() {
+    let s = TestServer::start();
+    let batch: Vec<_> = (0..23)
+        .map(|i| {
+            event(
+                &format!("request {i}"),
+                json!({"http": {"response": {"status_code": ([200, 404, 503][i % 3])}}, "n": i}),
+            )
+        })
+        .collect();
+    s.ingest("acme", "web", &batch);
+    let page = |sort: &str, after: Option<&str>| {
+        let mut body = json!({"tenants": ["acme"], "from": "-1d", "limit": 5, "sort": sort});
+        if let Some(a) = after {
+            body["search_after"] = json!(a);
+        }
+        let r = s.post("/api/v1/search", &s.admin, &body);
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json()
+    };
+    let mut codes = Vec::new();
+    let mut ns = std::collections::BTreeSet::new();
+    let mut after: Option<String> = None;
+    loop {
+        let r = page("http.response.status_code:desc", after.as_deref());
+        assert_eq!(r["total"], 23);
+        for h in r["hits"].as_array().unwrap() {
+            codes.push(h["http"]["response"]["status_code"].as_u64().unwrap());
+            assert!(ns.insert(h["n"].as_u64().unwrap()), "no event twice");
+        }
+        match r["next"].as_str() {
+            Some(n) => after = Some(n.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(ns.len(), 23, "every event once");
+    let mut sorted = codes.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(codes, sorted, "largest status first");
+    // Bad sort and cursor: 400 with a code.
+    let r = s.post("/api/v1/search", &s.admin, &json!({"sort": "a b"}));
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (400, json!("bad_sort")),
+        "{}",
+        r.text
+    );
+    let r = s.post("/api/v1/search", &s.admin, &json!({"search_after": "nope"}));
+    assert_eq!(
+        (r.status, r.json()["code"].clone()),
+        (400, json!("bad_cursor")),
+        "{}",
+        r.text
+    );
+}

@@ -69,6 +69,8 @@ pub fn facets(store: &dyn EventStore, req: &FacetRequest) -> Result<Facets, Stor
         limit: req.sample,
         offset: 0,
         order: Order::NewestFirst,
+        sort: None,
+        after: None,
     })?;
     let examined = found.hits.len() as u64;
     let mut per_field: HashMap<String, FieldTally> = HashMap::new();

@@ -16,5 +16,6 @@ pub use aggregate::{AggregateRequest, AggregateResponse, Aggregation, Aggregatio
 pub use facets::{FacetRequest, Facets, FieldFacet};
 pub use local::{LocalStore, TenantStats};
 pub use store::{
-    CommitReport, EventStore, Order, SearchHit, SearchRequest, SearchResult, StoreError, validate_tenant,
+    CommitReport, Cursor, EventStore, Order, SearchHit, SearchRequest, SearchResult, Sort, StoreError,
+    validate_tenant,
 };

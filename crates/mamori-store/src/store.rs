@@ -24,6 +24,12 @@ pub enum StoreError {
     /// The request would need more memory or time than allowed.
     #[error("query too broad: {0}")]
     TooBroad(String),
+    /// A `search_after` cursor that is not one this store made.
+    #[error("invalid cursor `{0}`: pass the `cursor` of a hit of the previous page unchanged")]
+    BadCursor(String),
+    /// A sort that cannot be done.
+    #[error("cannot sort: {0}")]
+    BadSort(String),
     /// A stored document could not be read back.
     #[error("stored event is unreadable: {0}")]
     Corrupt(String),
@@ -63,6 +69,89 @@ pub enum Order {
     OldestFirst,
 }
 
+/// Sort by a field's value instead of by time; events without the field come
+/// last, ties are broken newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sort {
+    /// Field path (keyword, number or IP field; not a text field).
+    pub field: String,
+    /// Largest value first.
+    pub descending: bool,
+}
+
+impl Sort {
+    /// Read `FIELD`, `FIELD:asc` or `FIELD:desc` (ascending by default).
+    pub fn parse(spec: &str) -> Result<Self, StoreError> {
+        let (field, dir) = match spec.rsplit_once(':') {
+            Some((f, d)) if d.eq_ignore_ascii_case("asc") || d.eq_ignore_ascii_case("desc") => (f, Some(d)),
+            _ => (spec, None),
+        };
+        let field = field.trim();
+        if field.is_empty() || field.contains(char::is_whitespace) {
+            return Err(StoreError::BadSort(format!(
+                "`{spec}`: use FIELD, FIELD:asc or FIELD:desc"
+            )));
+        }
+        Ok(Sort {
+            field: field.to_string(),
+            descending: dir.is_some_and(|d| d.eq_ignore_ascii_case("desc")),
+        })
+    }
+}
+
+/// The sort key of a hit: pass the last hit's cursor as
+/// [`SearchRequest::after`] to get the next page. Pages stay exact while new
+/// events arrive: the next page starts strictly after this key, whatever was
+/// added before it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Cursor {
+    /// The sort field's value as the store orders it (`None` for a time sort
+    /// or an event without the field).
+    pub value: Option<Vec<u8>>,
+    /// `@timestamp` in µs.
+    pub ts: i64,
+    /// `event.id`, the last tie-breaker.
+    pub id: String,
+}
+
+impl Cursor {
+    /// The cursor as an opaque token for APIs: `ts.hexvalue.id`.
+    pub fn encode(&self) -> String {
+        let hex: String = match &self.value {
+            None => "-".into(),
+            Some(v) => v.iter().map(|b| format!("{b:02x}")).collect(),
+        };
+        format!("{}.{hex}.{}", self.ts, self.id)
+    }
+
+    /// Read a token made by [`Cursor::encode`].
+    pub fn decode(token: &str) -> Result<Self, StoreError> {
+        let bad = || StoreError::BadCursor(token.chars().take(80).collect());
+        let mut it = token.splitn(3, '.');
+        let ts = it.next().and_then(|t| t.parse().ok()).ok_or_else(bad)?;
+        let hex = it.next().ok_or_else(bad)?;
+        let id = it.next().filter(|i| !i.is_empty()).ok_or_else(bad)?;
+        let value = if hex == "-" {
+            None
+        } else {
+            if hex.len() % 2 != 0 || !hex.is_ascii() {
+                return Err(bad());
+            }
+            let bytes = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
+                .collect::<Result<Vec<u8>, _>>()
+                .map_err(|_| bad())?;
+            Some(bytes)
+        };
+        Ok(Cursor {
+            value,
+            ts,
+            id: id.to_string(),
+        })
+    }
+}
+
 /// A search: which tenants, which events, which page.
 #[derive(Debug, Clone)]
 pub struct SearchRequest {
@@ -74,10 +163,31 @@ pub struct SearchRequest {
     pub range: TimeRange,
     /// Page size.
     pub limit: usize,
-    /// Hits to skip.
+    /// Hits to skip (after `after`, when set).
     pub offset: usize,
-    /// Sort order.
+    /// Time order (used when `sort` is not set).
     pub order: Order,
+    /// Sort by a field instead of by time.
+    pub sort: Option<Sort>,
+    /// Start after this hit (`search_after`): the cursor of the previous
+    /// page's last hit, made with the same filter and sort.
+    pub after: Option<Cursor>,
+}
+
+impl SearchRequest {
+    /// A request for the first `limit` hits, newest first.
+    pub fn newest(tenants: Vec<String>, filter: Filter, range: TimeRange, limit: usize) -> Self {
+        SearchRequest {
+            tenants,
+            filter,
+            range,
+            limit,
+            offset: 0,
+            order: Order::NewestFirst,
+            sort: None,
+            after: None,
+        }
+    }
 }
 
 /// One hit.
@@ -85,6 +195,8 @@ pub struct SearchRequest {
 pub struct SearchHit {
     /// The stored event.
     pub event: Event,
+    /// Its sort key, for the next page.
+    pub cursor: Cursor,
 }
 
 /// A page of hits and the total number of matching events.
@@ -143,6 +255,44 @@ pub trait EventStore: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sort_specs() {
+        assert_eq!(
+            Sort::parse("source.ip:desc").unwrap(),
+            Sort {
+                field: "source.ip".into(),
+                descending: true
+            }
+        );
+        assert!(!Sort::parse("user.name").unwrap().descending);
+        assert!(!Sort::parse("a:ASC").unwrap().descending);
+        assert!(Sort::parse("").is_err() && Sort::parse(":desc").is_err() && Sort::parse("a b").is_err());
+    }
+
+    #[test]
+    fn cursors_round_trip_and_bad_ones_are_refused() {
+        for c in [
+            Cursor {
+                value: None,
+                ts: -5,
+                id: "a.b.c".into(),
+            },
+            Cursor {
+                value: Some(vec![0, 255, 16]),
+                ts: 1_700_000_000_000_000,
+                id: "x".into(),
+            },
+        ] {
+            assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        }
+        for bad in ["", "1", "1.-", "1.-.", "x.-.id", "1.abc.id", "1.zz.id"] {
+            assert!(
+                matches!(Cursor::decode(bad), Err(StoreError::BadCursor(_))),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn tenant_names() {

@@ -99,6 +99,8 @@ fn search(
             limit,
             offset,
             order,
+            sort: None,
+            after: None,
         })
         .unwrap();
     (
@@ -272,6 +274,8 @@ fn re_appending_is_idempotent_and_survives_reopen() {
             limit: 1,
             offset: 0,
             order: Order::NewestFirst,
+            sort: None,
+            after: None,
         })
         .unwrap();
     let ev = &found.hits[0].event;
@@ -478,6 +482,12 @@ fn stats_and_retention_by_whole_partitions() {
     let acme = stats.iter().find(|s| s.tenant == "acme").unwrap();
     assert_eq!(acme.events, 600);
     assert!(acme.partitions >= 3 && acme.bytes > 0);
+    let raw: u64 = events
+        .iter()
+        .filter(|e| e.tenant() == "acme")
+        .map(|e| e.original().len() as u64)
+        .sum();
+    assert_eq!(acme.raw_bytes, raw, "original bytes of the stored events");
     let cutoff: DateTime<Utc> = "2024-05-03T00:00:00Z".parse().unwrap();
     let deleted = store.delete_before("acme", cutoff).unwrap();
     assert_eq!(deleted.first().map(|d| d.to_string()), Some("2024-05-01".into()));

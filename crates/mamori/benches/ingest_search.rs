@@ -111,6 +111,8 @@ fn main() -> anyhow::Result<()> {
             limit: 100,
             offset: 0,
             order: Order::NewestFirst,
+            sort: None,
+            after: None,
         };
         let mut times = Vec::new();
         let mut total = 0;

@@ -9,8 +9,8 @@ use chrono::{SecondsFormat, Utc};
 use clap::Args;
 use mamori_model::{Event, Filter, TimeRange, filter};
 use mamori_store::{
-    AggregateRequest, AggregateResponse, Aggregation, AggregationResult, EventStore, FacetRequest,
-    LocalStore, Order, SearchRequest,
+    AggregateRequest, AggregateResponse, Aggregation, AggregationResult, Cursor, EventStore, FacetRequest,
+    LocalStore, Order, SearchRequest, Sort,
 };
 
 /// Arguments of `mamori search`.
@@ -37,6 +37,12 @@ pub struct SearchArgs {
     /// Oldest first instead of newest first.
     #[arg(long)]
     pub oldest_first: bool,
+    /// Sort by a field instead of by time: FIELD, FIELD:asc or FIELD:desc.
+    #[arg(long)]
+    pub sort: Option<String>,
+    /// Continue after this cursor (printed after a full page).
+    #[arg(long)]
+    pub after: Option<String>,
     /// Print events as NDJSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -176,6 +182,8 @@ pub fn run(data_dir: &Path, args: &SearchArgs) -> anyhow::Result<ExitCode> {
         } else {
             Order::NewestFirst
         },
+        sort: args.sort.as_deref().map(Sort::parse).transpose()?,
+        after: args.after.as_deref().map(Cursor::decode).transpose()?,
     };
     let res = store.search(&req)?;
     if args.json {
@@ -193,6 +201,11 @@ pub fn run(data_dir: &Path, args: &SearchArgs) -> anyhow::Result<ExitCode> {
         range.from.to_rfc3339_opts(SecondsFormat::Secs, true),
         range.to.to_rfc3339_opts(SecondsFormat::Secs, true)
     );
+    if res.hits.len() == args.limit
+        && let Some(last) = res.hits.last()
+    {
+        eprintln!("next page: --after {}", last.cursor.encode());
+    }
     if res.total == 0 {
         let all = store.count(&tenants, &filter, &TimeRange::all())?;
         if all > 0 {
@@ -224,6 +237,8 @@ fn pivot(store: &LocalStore, tenants: &[String], id: &str, window: &str) -> anyh
         limit: 1,
         offset: 0,
         order: Order::NewestFirst,
+        sort: None,
+        after: None,
     })?;
     let Some(hit) = found.hits.into_iter().next() else {
         bail!("no event with event.id {id} for {}", tenants.join(", "));

@@ -51,10 +51,15 @@ pub fn run(data_dir: &Path, args: &StoreArgs) -> anyhow::Result<ExitCode> {
             let db = state(data_dir)?;
             writeln!(
                 out,
-                "{:<20} {:>12} {:>10} {:>9} {:>12}  {:<23}  RETENTION",
-                "TENANT", "EVENTS", "PARTITIONS", "SEGMENTS", "DISK", "DAYS"
+                "{:<20} {:>12} {:>10} {:>9} {:>12} {:>12} {:>6}  {:<23}  RETENTION",
+                "TENANT", "EVENTS", "PARTITIONS", "SEGMENTS", "RAW", "DISK", "RATIO", "DAYS"
             )?;
             for s in stats {
+                let ratio = if s.raw_bytes > 0 {
+                    format!("{:.0}%", 100.0 * s.bytes as f64 / s.raw_bytes as f64)
+                } else {
+                    "-".into()
+                };
                 let days = match (s.oldest, s.newest) {
                     (Some(a), Some(b)) => format!("{a} .. {b}"),
                     _ => "-".into(),
@@ -64,11 +69,12 @@ pub fn run(data_dir: &Path, args: &StoreArgs) -> anyhow::Result<ExitCode> {
                     .map_or("forever".to_string(), |d| format!("{d} days"));
                 writeln!(
                     out,
-                    "{:<20} {:>12} {:>10} {:>9} {:>9.1} MiB  {days:<23}  {keep}",
+                    "{:<20} {:>12} {:>10} {:>9} {:>8.1} MiB {:>8.1} MiB {ratio:>6}  {days:<23}  {keep}",
                     s.tenant,
                     s.events,
                     s.partitions,
                     s.segments,
+                    s.raw_bytes as f64 / 1_048_576.0,
                     s.bytes as f64 / 1_048_576.0
                 )?;
             }

@@ -123,6 +123,8 @@ impl From<StoreError> for ApiError {
                 format!("query too broad: {m}; narrow the time range or the filter"),
             ),
             StoreError::BadTenant(t) => Self::tenant_not_found(&t),
+            e @ StoreError::BadCursor(_) => Self::new(StatusCode::BAD_REQUEST, "bad_cursor", e.to_string()),
+            e @ StoreError::BadSort(_) => Self::new(StatusCode::BAD_REQUEST, "bad_sort", e.to_string()),
             other => Self::internal(other),
         }
     }

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json as JsonOut, Router};
 use chrono::Utc;
 use mamori_model::{Filter, TimeRange};
-use mamori_store::{AggregateRequest, Aggregation, FacetRequest, Order, SearchRequest};
+use mamori_store::{AggregateRequest, Aggregation, Cursor, FacetRequest, Order, SearchRequest, Sort};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -78,6 +78,14 @@ pub struct SearchBody {
     /// `newest` (default) or `oldest` first.
     #[serde(default)]
     pub order: Option<String>,
+    /// Sort by a field instead of by time: `FIELD`, `FIELD:asc` or
+    /// `FIELD:desc` (events without the field last, ties newest first).
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// The `next` of the previous page: continue strictly after its last hit
+    /// (exact while events arrive; same query, range and sort).
+    #[serde(default)]
+    pub search_after: Option<String>,
 }
 
 /// A page of events.
@@ -94,6 +102,9 @@ pub struct SearchResponse {
     /// The events (ECS documents), in the requested order.
     #[schema(value_type = Vec<Object>)]
     pub hits: Vec<Value>,
+    /// Cursor of the last hit when the page is full: pass it as
+    /// `search_after` for the next page.
+    pub next: Option<String>,
 }
 
 /// Search events.
@@ -118,6 +129,8 @@ pub async fn search(
             )));
         }
     };
+    let sort = body.sort.as_deref().map(Sort::parse).transpose()?;
+    let after = body.search_after.as_deref().map(Cursor::decode).transpose()?;
     blocking(move || {
         let started = Instant::now();
         let r = resolve(&state, &caller, &body.selection)?;
@@ -129,7 +142,12 @@ pub async fn search(
             limit: body.limit,
             offset: body.offset,
             order,
+            sort,
+            after,
         })?;
+        let next = (res.hits.len() == body.limit && body.limit > 0)
+            .then(|| res.hits.last().map(|h| h.cursor.encode()))
+            .flatten();
         let took = started.elapsed();
         state.metrics.observe_query(took.as_secs_f64());
         Ok(JsonOut(SearchResponse {
@@ -142,6 +160,7 @@ pub async fn search(
                 .into_iter()
                 .map(|h| Value::Object(h.event.into_document()))
                 .collect(),
+            next,
         }))
     })
     .await

@@ -19,20 +19,39 @@ use crate::codec::f64_from_key;
 
 /// Matching documents of one segment.
 pub struct SegmentBits {
-    segment: SegmentOrdinal,
+    pub(super) segment: SegmentOrdinal,
     words: Vec<u64>,
-    count: u64,
+    pub(super) count: u64,
     max_doc: u32,
 }
 
 impl SegmentBits {
-    fn has(&self, doc: DocId) -> bool {
+    /// Whether `doc` matches.
+    pub fn has(&self, doc: DocId) -> bool {
         self.words
             .get(doc as usize / 64)
             .is_some_and(|w| w >> (doc % 64) & 1 == 1)
     }
     fn all(&self) -> bool {
         self.count == u64::from(self.max_doc)
+    }
+    /// Documents in the segment (matching or not).
+    pub fn max_doc(&self) -> u32 {
+        self.max_doc
+    }
+    /// The matching documents, in order.
+    pub fn docs(&self) -> impl Iterator<Item = DocId> + '_ {
+        self.words.iter().enumerate().flat_map(|(i, &w)| {
+            let mut w = w;
+            std::iter::from_fn(move || {
+                if w == 0 {
+                    return None;
+                }
+                let bit = w.trailing_zeros();
+                w &= w - 1;
+                Some(i as DocId * 64 + bit)
+            })
+        })
     }
 }
 

@@ -8,8 +8,10 @@
 mod aggs;
 mod collect;
 mod compile;
+mod page;
 mod partition;
 mod schema;
+mod sort;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -23,11 +25,14 @@ use tantivy::schema::Schema;
 use tantivy::schema::Value as _;
 use tantivy::{DocAddress, IndexWriter, Order as TOrder, Searcher, TantivyDocument, Term};
 
+use self::page::{Candidate, SortOrder};
 use self::partition::{Partition, PartitionKey};
 use self::schema::Fields;
+use self::sort::FieldSort;
 use crate::aggregate::{self, AggregateRequest, AggregateResponse};
 use crate::store::{
-    CommitReport, EventStore, Order, SearchHit, SearchRequest, SearchResult, StoreError, validate_tenant,
+    CommitReport, Cursor, EventStore, Order, SearchHit, SearchRequest, SearchResult, StoreError,
+    validate_tenant,
 };
 
 /// Memory each partition writer may use before flushing a segment.
@@ -65,8 +70,11 @@ pub struct TenantStats {
     pub partitions: u64,
     /// Index segments over all partitions.
     pub segments: u64,
-    /// Bytes on disk.
+    /// Bytes on disk (index + stored events).
     pub bytes: u64,
+    /// Bytes of the original records as received (`event.original`) of the
+    /// stored events; `bytes / raw_bytes` is the storage ratio.
+    pub raw_bytes: u64,
     /// First day held.
     pub oldest: Option<chrono::NaiveDate>,
     /// Last day held.
@@ -99,6 +107,8 @@ struct Prepared {
     id: String,
     doc: tantivy::TantivyDocument,
     bytes: usize,
+    /// Length of the original record.
+    raw: u64,
 }
 
 /// Rough memory of an event while it waits.
@@ -115,6 +125,9 @@ struct PartitionWriter {
     searcher: Searcher,
     added_ids: HashSet<String>,
     report: CommitReport,
+    /// Original bytes of every event committed to the partition, including
+    /// those added since the last commit; saved in the commit's payload.
+    raw_bytes: u64,
 }
 
 impl PartitionWriter {
@@ -140,6 +153,7 @@ impl PartitionWriter {
             .add_document(p.doc)
             .map_err(|e| StoreError::engine(self.what("indexing into"), e))?;
         self.report.added += 1;
+        self.raw_bytes += p.raw;
         Ok(())
     }
 
@@ -147,9 +161,14 @@ impl PartitionWriter {
         if self.report == CommitReport::default() {
             return Ok(CommitReport::default());
         }
-        self.writer
-            .commit()
-            .map_err(|e| StoreError::engine(self.what("committing"), e))?;
+        let what = self.what("committing");
+        let payload = partition::Payload::new(self.raw_bytes).to_json();
+        let mut prepared = self
+            .writer
+            .prepare_commit()
+            .map_err(|e| StoreError::engine(&what, e))?;
+        prepared.set_payload(&payload);
+        prepared.commit().map_err(|e| StoreError::engine(&what, e))?;
         self.part
             .reader
             .reload()
@@ -251,7 +270,9 @@ impl LocalStore {
                 .writer_with_num_threads(1, WRITER_MEMORY)
                 .map_err(|e| StoreError::engine(&what, e))?;
             part.reader.reload().map_err(|e| StoreError::engine(&what, e))?;
+            let raw_bytes = partition::payload(&part.index)?.raw_bytes;
             writers.open.push(PartitionWriter {
+                raw_bytes,
                 key: key.clone(),
                 searcher: part.reader.searcher(),
                 part,
@@ -280,6 +301,8 @@ impl LocalStore {
             limit: 1,
             offset: 0,
             order: Order::NewestFirst,
+            sort: None,
+            after: None,
         });
         hit.ok()
             .and_then(|r| r.hits.into_iter().next())
@@ -343,6 +366,7 @@ impl LocalStore {
                     let searcher = p.reader.searcher();
                     st.events += searcher.num_docs();
                     st.segments += searcher.segment_readers().len() as u64;
+                    st.raw_bytes += partition::payload(&p.index)?.raw_bytes;
                 }
                 st.bytes += partition::dir_bytes(&key.dir(&self.root));
             }
@@ -425,6 +449,324 @@ impl LocalStore {
         Ok((Box::new(q), exact))
     }
 
+    /// The query of `filter` over `range` in each partition, and whether
+    /// the index answers the filter exactly.
+    fn queries(
+        &self,
+        parts: &[Arc<Partition>],
+        filter: &Filter,
+        range: &TimeRange,
+    ) -> Result<(Vec<Box<dyn Query>>, bool), StoreError> {
+        // Exactness depends on the filter only; every partition agrees.
+        let mut exact = true;
+        let mut queries = Vec::with_capacity(parts.len());
+        for p in parts {
+            let (q, e) = self.prepare(p, filter, range)?;
+            exact &= e;
+            queries.push(q);
+        }
+        Ok((queries, exact))
+    }
+
+    /// Matching documents in `[from, to)` (µs) of the partitions overlapping it.
+    fn count_between(
+        &self,
+        parts: &[Arc<Partition>],
+        filter: &Filter,
+        from: i64,
+        to: i64,
+    ) -> Result<u64, StoreError> {
+        let range = range_of(from, to);
+        let mut n = 0;
+        for p in parts.iter().filter(|p| overlaps(p, from, to)) {
+            let (q, _) = self.prepare(p, filter, &range)?;
+            n += p
+                .reader
+                .searcher()
+                .search(&q, &Count)
+                .map_err(|e| StoreError::engine("counting", e))? as u64;
+        }
+        Ok(n)
+    }
+
+    /// Every matching document in `[from, to)` (µs) as a candidate.
+    fn candidates_between(
+        &self,
+        parts: &[Arc<Partition>],
+        filter: &Filter,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Candidate>, StoreError> {
+        let range = range_of(from, to);
+        let mut out = Vec::new();
+        for (i, p) in parts.iter().enumerate().filter(|(_, p)| overlaps(p, from, to)) {
+            let (q, _) = self.prepare(p, filter, &range)?;
+            let found = p
+                .reader
+                .searcher()
+                .search(&q, &collect::Candidates)
+                .map_err(|e| StoreError::engine("searching", e))?;
+            out.extend(found.into_iter().map(|(ts, addr)| Candidate {
+                value: None,
+                ts,
+                part: i,
+                addr,
+            }));
+        }
+        Ok(out)
+    }
+
+    /// A page by time when the index answers the filter exactly: the top of
+    /// each partition from the `ts` column, the run of equal times at the
+    /// page's end completed so ids can order it.
+    fn search_by_time(
+        &self,
+        req: &SearchRequest,
+        parts: &[Arc<Partition>],
+        queries: &[Box<dyn Query>],
+        order: SortOrder,
+    ) -> Result<(Vec<SearchHit>, u64), StoreError> {
+        let newest = req.order == Order::NewestFirst;
+        let (mut from, mut to) = micros(&req.range);
+        let mut ties = 0;
+        let mut total = 0;
+        if let Some(c) = &req.after {
+            // Only what sorts at or after the cursor's time.
+            if newest {
+                to = to.min(c.ts.saturating_add(1));
+            } else {
+                from = from.max(c.ts);
+            }
+            ties = self.count_between(parts, &req.filter, c.ts.max(from), c.ts.saturating_add(1).min(to))?;
+            for (p, q) in parts.iter().zip(queries) {
+                total += p
+                    .reader
+                    .searcher()
+                    .search(q, &Count)
+                    .map_err(|e| StoreError::engine("counting", e))? as u64;
+            }
+        }
+        let k = req.offset.saturating_add(req.limit).saturating_add(ties as usize);
+        let top_order = if newest { TOrder::Desc } else { TOrder::Asc };
+        let mut cands = Vec::new();
+        let narrowed = range_of(from, to);
+        for (i, p) in parts.iter().enumerate() {
+            let top = TopDocs::with_limit(k.max(1)).order_by_fast_field::<i64>("ts", top_order);
+            let searcher = p.reader.searcher();
+            let docs = if req.after.is_some() {
+                if !overlaps(p, from, to) {
+                    continue;
+                }
+                let (q, _) = self.prepare(p, &req.filter, &narrowed)?;
+                searcher.search(&q, &top)
+            } else {
+                let (n, docs) = searcher
+                    .search(&queries[i], &(Count, top))
+                    .map_err(|e| StoreError::engine("searching", e))?;
+                total += n as u64;
+                Ok(docs)
+            }
+            .map_err(|e| StoreError::engine("searching", e))?;
+            cands.extend(docs.into_iter().map(|(ts, addr)| Candidate {
+                value: None,
+                ts: ts.unwrap_or(0),
+                part: i,
+                addr,
+            }));
+        }
+        if req.limit == 0 {
+            return Ok((Vec::new(), total));
+        }
+        order.sort(&mut cands);
+        if cands.len() >= k {
+            // Events at the last time kept may continue past the cut: take them all.
+            let b = cands[k - 1].ts;
+            cands.truncate(k);
+            cands.retain(|c| c.ts != b);
+            cands.extend(self.candidates_between(parts, &req.filter, b, b.saturating_add(1))?);
+            order.sort(&mut cands);
+        }
+        let hits = self.emit(req, parts, &cands, order, None)?;
+        Ok((hits, total))
+    }
+
+    /// A page by time when matches must be re-checked one by one (phrases,
+    /// regexes, …): every candidate is read once to count, the page's once more.
+    fn search_checked(
+        &self,
+        req: &SearchRequest,
+        parts: &[Arc<Partition>],
+        queries: &[Box<dyn Query>],
+        order: SortOrder,
+    ) -> Result<(Vec<SearchHit>, u64), StoreError> {
+        let matcher = req
+            .filter
+            .compile()
+            .map_err(|e| StoreError::Filter(e.to_string()))?;
+        let mut cands: Vec<Candidate> = Vec::new();
+        for (i, p) in parts.iter().enumerate() {
+            let found = p
+                .reader
+                .searcher()
+                .search(&queries[i], &collect::Candidates)
+                .map_err(|e| StoreError::engine("searching", e))?;
+            cands.extend(found.into_iter().map(|(ts, addr)| Candidate {
+                value: None,
+                ts,
+                part: i,
+                addr,
+            }));
+        }
+        if cands.len() > self.max_checked {
+            return Err(too_broad(cands.len()));
+        }
+        order.sort(&mut cands);
+        let started = std::time::Instant::now();
+        let mut matched = Vec::new();
+        for (n, c) in cands.into_iter().enumerate() {
+            if n % 4096 == 4095 && started.elapsed() > CHECK_TIME_BUDGET {
+                return Err(too_broad(n));
+            }
+            if matcher.matches(&self.load(&parts[c.part], c.addr)?) {
+                matched.push(c);
+            }
+        }
+        let total = matched.len() as u64;
+        if req.limit == 0 {
+            return Ok((Vec::new(), total));
+        }
+        let hits = self.emit(req, parts, &matched, order, None)?;
+        Ok((hits, total))
+    }
+
+    /// A page by a field's value (see [`sort`]).
+    fn search_by_field(
+        &self,
+        req: &SearchRequest,
+        parts: &[Arc<Partition>],
+        queries: &[Box<dyn Query>],
+        exact: bool,
+        order: SortOrder,
+    ) -> Result<(Vec<SearchHit>, u64), StoreError> {
+        let spec = req.sort.as_ref().expect("a field sort");
+        let all: Vec<aggs::Matches> = parts
+            .iter()
+            .zip(queries)
+            .map(|(p, q)| aggs::matches(p, q.as_ref()))
+            .collect::<Result<_, _>>()?;
+        let fs = FieldSort::resolve(&self.fields, &all, &spec.field, spec.descending)?;
+        if let Some(v) = req.after.as_ref().and_then(|c| c.value.as_ref())
+            && !v.starts_with(&fs.prefix)
+        {
+            return Err(StoreError::BadCursor(format!(
+                "made for another sort than `{}`",
+                spec.field
+            )));
+        }
+        let total = if exact {
+            aggs::total(&all)
+        } else {
+            self.search(&SearchRequest {
+                limit: 0,
+                sort: None,
+                after: None,
+                ..req.clone()
+            })?
+            .total
+        };
+        let matcher = if exact {
+            None
+        } else {
+            Some(
+                req.filter
+                    .compile()
+                    .map_err(|e| StoreError::Filter(e.to_string()))?,
+            )
+        };
+        if req.limit == 0 {
+            return Ok((Vec::new(), total));
+        }
+        // Walk for a few more than the page; walk further when hits were too few.
+        let mut first = exact.then(|| req.offset.saturating_add(req.limit).saturating_mul(2).max(64));
+        loop {
+            let mut cands = Vec::new();
+            let mut stopped_early = false;
+            for (i, m) in all.iter().enumerate() {
+                let walk = sort::candidates(&fs, m, i, req.after.as_ref(), first)?;
+                stopped_early |= walk.stopped_early;
+                cands.extend(walk.cands);
+            }
+            if cands.len() > self.max_checked {
+                return Err(too_broad(cands.len()));
+            }
+            order.sort(&mut cands);
+            let hits = self.emit(req, parts, &cands, order, Some((&fs, matcher.as_ref())))?;
+            if hits.len() >= req.limit || !stopped_early {
+                return Ok((hits, total));
+            }
+            first = first.map(|k| k.saturating_mul(4));
+        }
+    }
+
+    /// Read candidates in order, group by group, ordering each group by id,
+    /// and keep the page: after the cursor, past the offset, up to the limit.
+    /// For a field sort, a document is kept only under its own sort value
+    /// (a document with several values is a candidate under each), and
+    /// re-checked by the filter's matcher when the index was not exact.
+    fn emit(
+        &self,
+        req: &SearchRequest,
+        parts: &[Arc<Partition>],
+        cands: &[Candidate],
+        order: SortOrder,
+        field: Option<(&FieldSort, Option<&mamori_model::filter::Matcher>)>,
+    ) -> Result<Vec<SearchHit>, StoreError> {
+        let mut hits = Vec::with_capacity(req.limit.min(10_000));
+        let mut skipped = 0;
+        for group in page::groups(cands, order) {
+            if hits.len() >= req.limit {
+                break;
+            }
+            if req.after.as_ref().is_some_and(|c| order.before(&group[0], c)) {
+                continue;
+            }
+            let mut found = Vec::with_capacity(group.len());
+            for c in group {
+                let event = self.load(&parts[c.part], c.addr)?;
+                if let Some((fs, matcher)) = field {
+                    if matcher.is_some_and(|m| !m.matches(&event)) {
+                        continue;
+                    }
+                    if fs.value_of(&self.fields, &event) != c.value {
+                        continue;
+                    }
+                }
+                let cursor = Cursor {
+                    value: c.value.clone(),
+                    ts: c.ts,
+                    id: event.id().to_string(),
+                };
+                found.push(SearchHit { event, cursor });
+            }
+            found.sort_by(|a, b| order.cmp(&a.cursor, &b.cursor));
+            for hit in found {
+                if req
+                    .after
+                    .as_ref()
+                    .is_some_and(|c| order.cmp(&hit.cursor, c) != std::cmp::Ordering::Greater)
+                {
+                    continue;
+                }
+                if skipped < req.offset {
+                    skipped += 1;
+                } else if hits.len() < req.limit {
+                    hits.push(hit);
+                }
+            }
+        }
+        Ok(hits)
+    }
+
     fn load(&self, part: &Partition, addr: DocAddress) -> Result<Event, StoreError> {
         let doc: TantivyDocument = part
             .reader
@@ -447,6 +789,20 @@ fn micros(range: &TimeRange) -> (i64, i64) {
     (range.from.timestamp_micros(), range.to.timestamp_micros())
 }
 
+/// The time range `[from, to)` of µs bounds.
+fn range_of(from: i64, to: i64) -> TimeRange {
+    TimeRange {
+        from: micros_to_time(from),
+        to: micros_to_time(to),
+    }
+}
+
+/// Whether a partition's day overlaps `[from, to)` (µs).
+fn overlaps(p: &Partition, from: i64, to: i64) -> bool {
+    let (start, end) = p.key.span_micros();
+    start < to && from < end
+}
+
 impl EventStore for LocalStore {
     fn tenants(&self) -> Result<Vec<String>, StoreError> {
         LocalStore::tenants(self)
@@ -462,6 +818,7 @@ impl EventStore for LocalStore {
                     id: ev.id().to_string(),
                     doc: schema::to_document(&self.fields, &ev),
                     bytes: approx_bytes(&ev),
+                    raw: ev.original().len() as u64,
                 },
             ));
         }
@@ -499,70 +856,26 @@ impl EventStore for LocalStore {
     }
 
     fn search(&self, req: &SearchRequest) -> Result<SearchResult, StoreError> {
+        if let Some(sort) = req.sort.as_ref().filter(|s| s.field == "@timestamp") {
+            let mut by_time = req.clone();
+            by_time.sort = None;
+            by_time.order = if sort.descending {
+                Order::NewestFirst
+            } else {
+                Order::OldestFirst
+            };
+            return self.search(&by_time);
+        }
         let parts = self.partitions_for(&req.tenants, &req.range)?;
-        // Exactness depends on the filter only; every partition agrees.
-        let mut exact = true;
-        let mut queries = Vec::with_capacity(parts.len());
-        for p in &parts {
-            let (q, e) = self.prepare(p, &req.filter, &req.range)?;
-            exact &= e;
-            queries.push(q);
-        }
-        let want = req.offset.saturating_add(req.limit);
-        let newest = req.order == Order::NewestFirst;
-        let mut total = 0u64;
-        let mut hits = Vec::new();
-        if exact {
-            // Top `want` of each partition, merged.
-            let mut tops: Vec<(i64, usize, DocAddress)> = Vec::new();
-            let order = if newest { TOrder::Desc } else { TOrder::Asc };
-            for (i, p) in parts.iter().enumerate() {
-                let searcher = p.reader.searcher();
-                let top = TopDocs::with_limit(want.max(1)).order_by_fast_field::<i64>("ts", order);
-                let (n, docs) = searcher
-                    .search(&queries[i], &(Count, top))
-                    .map_err(|e| StoreError::engine("searching", e))?;
-                total += n as u64;
-                tops.extend(docs.into_iter().map(|(ts, a)| (ts.unwrap_or(0), i, a)));
-            }
-            sort_hits(&mut tops, newest);
-            for (_, i, addr) in tops.into_iter().skip(req.offset).take(req.limit) {
-                hits.push(SearchHit {
-                    event: self.load(&parts[i], addr)?,
-                });
-            }
+        let (queries, exact) = self.queries(&parts, &req.filter, &req.range)?;
+        let order = SortOrder::of(req);
+        let (hits, total) = if req.sort.is_some() {
+            self.search_by_field(req, &parts, &queries, exact, order)?
+        } else if exact {
+            self.search_by_time(req, &parts, &queries, order)?
         } else {
-            let matcher = req
-                .filter
-                .compile()
-                .map_err(|e| StoreError::Filter(e.to_string()))?;
-            let mut cands: Vec<(i64, usize, DocAddress)> = Vec::new();
-            for (i, p) in parts.iter().enumerate() {
-                let found = p
-                    .reader
-                    .searcher()
-                    .search(&queries[i], &collect::Candidates)
-                    .map_err(|e| StoreError::engine("searching", e))?;
-                cands.extend(found.into_iter().map(|(ts, a)| (ts, i, a)));
-            }
-            if cands.len() > self.max_checked {
-                return Err(too_broad(cands.len()));
-            }
-            sort_hits(&mut cands, newest);
-            let started = std::time::Instant::now();
-            for (n, (_, i, addr)) in cands.iter().copied().enumerate() {
-                if n % 4096 == 4095 && started.elapsed() > CHECK_TIME_BUDGET {
-                    return Err(too_broad(cands.len()));
-                }
-                let ev = self.load(&parts[i], addr)?;
-                if matcher.matches(&ev) {
-                    total += 1;
-                    if total as usize > req.offset && hits.len() < req.limit {
-                        hits.push(SearchHit { event: ev });
-                    }
-                }
-            }
-        }
+            self.search_checked(req, &parts, &queries, order)?
+        };
         Ok(SearchResult { hits, total })
     }
 
@@ -631,6 +944,8 @@ impl EventStore for LocalStore {
                 limit: MAX_IN_MEMORY_EVENTS + 1,
                 offset: 0,
                 order: Order::NewestFirst,
+                sort: None,
+                after: None,
             })?;
             if found.hits.len() > MAX_IN_MEMORY_EVENTS {
                 return Err(StoreError::TooBroad(format!(
@@ -680,6 +995,8 @@ impl EventStore for LocalStore {
             limit: 0,
             offset: 0,
             order: Order::NewestFirst,
+            sort: None,
+            after: None,
         };
         Ok(self.search(&req)?.total)
     }

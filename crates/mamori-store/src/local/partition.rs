@@ -162,3 +162,37 @@ pub fn dir_bytes(dir: &Path) -> u64 {
         })
         .sum()
 }
+
+/// What Mamori writes into each commit of a partition (tantivy's commit
+/// payload, saved atomically with the commit in `meta.json`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Payload {
+    /// Bytes of the original records of every event committed so far.
+    #[serde(default)]
+    pub raw_bytes: u64,
+}
+
+impl Payload {
+    /// A payload counting `raw_bytes`.
+    pub fn new(raw_bytes: u64) -> Self {
+        Payload { raw_bytes }
+    }
+
+    /// The payload as stored.
+    pub fn to_json(self) -> String {
+        serde_json::to_string(&self).expect("a struct of numbers serializes")
+    }
+}
+
+/// The payload of a partition's last commit (zero for partitions written
+/// before payloads existed).
+pub fn payload(index: &Index) -> Result<Payload, StoreError> {
+    let metas = index
+        .load_metas()
+        .map_err(|e| StoreError::engine("reading a partition's commit", e))?;
+    Ok(metas
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or_default())
+}
