@@ -10,7 +10,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mamori_formats::record::{Item, ParseContext};
 use mamori_formats::{Format, FormatError};
 use mamori_model::Event;
-use mamori_store::{CommitReport, EventStore, LocalStore, validate_tenant};
+use mamori_store::{CommitReport, LocalStore, validate_tenant};
+
+use crate::appender::Appender;
 
 use mamori_server::dead_letter::DeadLetter;
 use std::collections::HashMap;
@@ -157,9 +159,27 @@ pub struct IngestJob<'a> {
     pub rules: Option<&'a RuleEngine>,
 }
 
-/// Ingest files into `store`; bad records go to the dead letter.
+/// Ingest files into `store`; bad records go to the dead letter. Records are
+/// parsed on this thread and indexed on another ([`Appender`]).
 pub fn ingest_paths(
     store: &LocalStore,
+    data_dir: &Path,
+    paths: &[PathBuf],
+    job: &IngestJob<'_>,
+) -> anyhow::Result<Summary> {
+    std::thread::scope(|scope| {
+        let mut appender = Appender::spawn(scope, store).context("starting the ingest thread")?;
+        let read = read_paths(&mut appender, data_dir, paths, job);
+        let finished = appender.finish();
+        let summary = read?;
+        finished?;
+        Ok(summary)
+    })
+}
+
+/// Read every file, handing events to `appender` and committing every `commit_every`.
+fn read_paths(
+    store: &mut Appender<'_>,
     data_dir: &Path,
     paths: &[PathBuf],
     job: &IngestJob<'_>,
@@ -335,15 +355,13 @@ type AlertSink<'a> = (
 
 /// Make everything so far durable: the dead letter first, then the events.
 fn flush(
-    store: &LocalStore,
+    store: &mut Appender<'_>,
     dead: &mut DeadLetter,
     batch: &mut Vec<Event>,
     s: &mut Summary,
 ) -> anyhow::Result<()> {
     dead.sync()?;
-    if !batch.is_empty() {
-        store.append(std::mem::take(batch))?;
-    }
+    store.append(std::mem::take(batch))?;
     s.stored += store.commit()?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! and the benchmarks.
 
 pub mod alerts_cmd;
+mod appender;
 pub mod config_cmd;
 pub mod corpus;
 pub mod demo;
