@@ -8,9 +8,10 @@ use std::collections::HashMap;
 use mamori_model::fields::lowercase;
 use mamori_model::{Filter, TimeRange};
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::aggregate::{TermBucket, bucket_text, top_terms};
-use crate::{EventStore, Order, SearchRequest, StoreError};
+use crate::{EventStore, Order, SearchHit, SearchRequest, StoreError};
 
 /// What to facet.
 #[derive(Debug, Clone)]
@@ -60,28 +61,14 @@ pub struct Facets {
 /// Events having a field, and per lower-cased value: (value as first seen, events).
 type FieldTally = (u64, HashMap<String, (String, u64)>);
 
-/// Compute facets over a store.
-pub fn facets(store: &dyn EventStore, req: &FacetRequest) -> Result<Facets, StoreError> {
-    let found = store.search(&SearchRequest {
-        tenants: req.tenants.clone(),
-        filter: req.filter.clone(),
-        range: req.range,
-        limit: req.sample,
-        offset: 0,
-        order: Order::NewestFirst,
-        sort: None,
-        after: None,
-    })?;
-    let examined = found.hits.len() as u64;
+/// Tally every field of the examined events (leaves walked once per event).
+fn tally_all_fields(hits: &[SearchHit]) -> HashMap<String, FieldTally> {
     let mut per_field: HashMap<String, FieldTally> = HashMap::new();
-    for hit in &found.hits {
+    for hit in hits {
         let mut seen_fields = std::collections::HashSet::new();
         let mut seen_values = std::collections::HashSet::new();
         for (path, value) in hit.event.leaves() {
-            if path == "event.original"
-                || path == "@timestamp"
-                || (!req.fields.is_empty() && !req.fields.contains(&path))
-            {
+            if path == "event.original" || path == "@timestamp" {
                 continue;
             }
             let Some(text) = bucket_text(value) else { continue };
@@ -95,6 +82,86 @@ pub fn facets(store: &dyn EventStore, req: &FacetRequest) -> Result<Facets, Stor
             }
         }
     }
+    per_field
+}
+
+/// Tally only the named fields: each is looked up in each event, and values
+/// are counted by their exact text first (no allocation for a value seen
+/// before), then folded case-insensitively.
+fn tally_fields(hits: &[SearchHit], fields: &[String]) -> HashMap<String, FieldTally> {
+    let mut per_field = HashMap::new();
+    for field in fields {
+        if field == "event.original" || field == "@timestamp" {
+            continue;
+        }
+        let mut having = 0u64;
+        let mut exact: HashMap<String, u64> = HashMap::new();
+        let mut texts: Vec<std::borrow::Cow<'_, str>> = Vec::new();
+        for hit in hits {
+            texts.clear();
+            for v in hit.event.values(field) {
+                let text = match v {
+                    Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+                    other => match bucket_text(other) {
+                        Some(t) => std::borrow::Cow::Owned(t),
+                        None => continue,
+                    },
+                };
+                // One count per event and value, whatever its case.
+                let repeat = texts.iter().any(|t| {
+                    t.as_ref() == text.as_ref() || lowercase(t.as_ref()) == lowercase(text.as_ref())
+                });
+                if !repeat {
+                    texts.push(text);
+                }
+            }
+            if texts.is_empty() {
+                continue;
+            }
+            having += 1;
+            for t in &texts {
+                match exact.get_mut(t.as_ref()) {
+                    Some(n) => *n += 1,
+                    None => {
+                        exact.insert(t.to_string(), 1);
+                    }
+                }
+            }
+        }
+        if having == 0 {
+            continue;
+        }
+        // Fold case (each event counted one value once, whatever its case);
+        // the most frequent spelling is shown.
+        let mut values: HashMap<String, (String, u64)> = HashMap::with_capacity(exact.len());
+        let mut spellings: Vec<(String, u64)> = exact.into_iter().collect();
+        spellings.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        for (text, n) in spellings {
+            values.entry(lowercase(&text)).or_insert((text, 0)).1 += n;
+        }
+        per_field.insert(field.clone(), (having, values));
+    }
+    per_field
+}
+
+/// Compute facets over a store.
+pub fn facets(store: &dyn EventStore, req: &FacetRequest) -> Result<Facets, StoreError> {
+    let found = store.search(&SearchRequest {
+        tenants: req.tenants.clone(),
+        filter: req.filter.clone(),
+        range: req.range,
+        limit: req.sample,
+        offset: 0,
+        order: Order::NewestFirst,
+        sort: None,
+        after: None,
+    })?;
+    let examined = found.hits.len() as u64;
+    let per_field = if req.fields.is_empty() {
+        tally_all_fields(&found.hits)
+    } else {
+        tally_fields(&found.hits, &req.fields)
+    };
     let mut fields: Vec<FieldFacet> = per_field
         .into_iter()
         .map(|(field, (count, values))| {

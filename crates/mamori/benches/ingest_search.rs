@@ -8,7 +8,8 @@
 //! target corpus is 10,000,000), `MAMORI_BENCH_TENANTS` (default 3),
 //! `MAMORI_BENCH_DIR` (work folder, default a temporary one; the corpus needs
 //! about 1.1 KB per event raw plus a third of that stored),
-//! `MAMORI_BENCH_INGEST_ONLY` (stop after ingest).
+//! `MAMORI_BENCH_INGEST_ONLY` (stop after ingest), `MAMORI_BENCH_QUERY_ONLY`
+//! (query the store an earlier run left in `MAMORI_BENCH_DIR`).
 //!
 //! Memory is measured per phase: the peak resident set is reset through
 //! `/proc/self/clear_refs` before each phase and read from `VmHWM` after it.
@@ -89,17 +90,29 @@ fn main() -> anyhow::Result<()> {
         t.elapsed().as_secs_f64()
     );
 
-    // Ingest.
     let data = work.join("data");
-    let _ = std::fs::remove_dir_all(&data);
+    if std::env::var_os("MAMORI_BENCH_QUERY_ONLY").is_none() {
+        ingest(&data, &raws, raw_bytes)?;
+        if std::env::var_os("MAMORI_BENCH_INGEST_ONLY").is_some() {
+            return Ok(());
+        }
+    }
+    query(&data, &raws, &tenants, n)
+}
+
+/// Ingest every tenant's file into a new store in `data`, printing the ingest table.
+fn ingest(data: &Path, raws: &[(String, PathBuf, u64)], raw_bytes: u64) -> anyhow::Result<()> {
+    let n: u64 = raws.iter().map(|r| r.2).sum();
+    let tenant_count = raws.len();
+    let _ = std::fs::remove_dir_all(data);
     reset_peak_rss();
-    let store = LocalStore::open(mamori::events_dir(&data))?;
+    let store = LocalStore::open(mamori::events_dir(data))?;
     let cpu0 = cpu_seconds();
     let t = Instant::now();
-    for (tenant, raw, events) in &raws {
+    for (tenant, raw, events) in raws {
         let summary = mamori::ingest::ingest_paths(
             &store,
-            &data,
+            data,
             std::slice::from_ref(raw),
             &mamori::ingest::IngestJob {
                 tenant,
@@ -116,9 +129,9 @@ fn main() -> anyhow::Result<()> {
     let ingest_cpu = cpu_seconds() - cpu0;
     let ingest_rss = peak_rss_mib();
     drop(store);
-    let stored_bytes = dir_size(&mamori::events_dir(&data));
+    let stored_bytes = dir_size(&mamori::events_dir(data));
     let mut by_ext = std::collections::BTreeMap::new();
-    sizes_by_extension(&mamori::events_dir(&data), &mut by_ext);
+    sizes_by_extension(&mamori::events_dir(data), &mut by_ext);
 
     println!("\n| measure | value |\n|---|---|");
     println!("| events | {n} ({tenant_count} tenants, 30 days) |");
@@ -147,11 +160,14 @@ fn main() -> anyhow::Result<()> {
         .map(|(e, b)| format!("{e} {:.1}", *b as f64 / 1048576.0))
         .collect();
     println!("| stored by file kind (MiB) | {} |", parts.join(", "));
-    if std::env::var_os("MAMORI_BENCH_INGEST_ONLY").is_some() {
-        return Ok(());
-    }
+    Ok(())
+}
 
-    let store = LocalStore::open(mamori::events_dir(&data))?;
+/// Run the query set over the store in `data`, printing the query table.
+fn query(data: &Path, raws: &[(String, PathBuf, u64)], tenants: &[String], n: u64) -> anyhow::Result<()> {
+    let tenant_count = tenants.len();
+    let tenants = tenants.to_vec();
+    let store = LocalStore::open(mamori::events_dir(data))?;
     let files: Vec<&Path> = raws.iter().map(|r| r.1.as_path()).collect();
     let key = corpus::access_key(399);
     let ip = corpus::source_ip(4000);
@@ -184,13 +200,21 @@ fn main() -> anyhow::Result<()> {
     // A Discover page: 100 newest hits + total, a date histogram and the
     // sidebar's facets for ten fields, for a filter matching ~10% of events.
     let discover = filter::parse("event.provider:s3.amazonaws.com or event.provider:ec2.amazonaws.com")?;
-    let (total, m) = measure(11, || discover_page(&store, &tenants, &discover))?;
+    let (total, m) = measure(11, || discover_page(&store, &tenants, &discover, Part::All))?;
     rows.push(Row::new(
         "Discover page (100 hits + count + histogram + 10 facets)",
         total,
         m,
         None,
     ));
+    for (name, part) in [
+        ("· its 100 hits + count", Part::Hits),
+        ("· its date histogram", Part::Histogram),
+        ("· its facets (10 fields, newest 10,000)", Part::Facets),
+    ] {
+        let (total, m) = measure(11, || discover_page(&store, &tenants, &discover, part))?;
+        rows.push(Row::new(name, total, m, None));
+    }
 
     // Terms top-10 over every event.
     let terms = AggregateRequest {
@@ -284,27 +308,52 @@ fn measure(runs: usize, mut f: impl FnMut() -> anyhow::Result<u64>) -> anyhow::R
     ))
 }
 
-fn discover_page(store: &LocalStore, tenants: &[String], f: &Filter) -> anyhow::Result<u64> {
+/// The parts of a Discover page, to time them alone.
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    All,
+    Hits,
+    Histogram,
+    Facets,
+}
+
+fn discover_page(store: &LocalStore, tenants: &[String], f: &Filter, part: Part) -> anyhow::Result<u64> {
     let range = TimeRange::all();
-    let hits = store.search(&SearchRequest::newest(tenants.to_vec(), f.clone(), range, 100))?;
+    let mut total = 0;
+    if matches!(part, Part::All | Part::Hits) {
+        total = store
+            .search(&SearchRequest::newest(tenants.to_vec(), f.clone(), range, 100))?
+            .total;
+    }
+    if matches!(part, Part::All | Part::Histogram) {
+        discover_histogram(store, tenants, f)?;
+    }
+    if matches!(part, Part::All | Part::Facets) {
+        let found = facets(
+            store,
+            &FacetRequest {
+                tenants: tenants.to_vec(),
+                filter: f.clone(),
+                range,
+                fields: FACET_FIELDS.iter().map(|s| s.to_string()).collect(),
+                top: 5,
+                sample: 10_000,
+            },
+        )?;
+        total = found.total;
+    }
+    Ok(total)
+}
+
+fn discover_histogram(store: &LocalStore, tenants: &[String], f: &Filter) -> anyhow::Result<()> {
+    let range = TimeRange::all();
     store.aggregate(&AggregateRequest {
         tenants: tenants.to_vec(),
         filter: f.clone(),
         range,
         aggregations: vec![Aggregation::DateHistogram { interval_secs: None }],
     })?;
-    facets(
-        store,
-        &FacetRequest {
-            tenants: tenants.to_vec(),
-            filter: f.clone(),
-            range,
-            fields: FACET_FIELDS.iter().map(|s| s.to_string()).collect(),
-            top: 5,
-            sample: 10_000,
-        },
-    )?;
-    Ok(hits.total)
+    Ok(())
 }
 
 /// A plain scan's wall time in ms, or why it did not run.
