@@ -416,6 +416,52 @@ fn facets_show_fields_shares_and_top_values() {
     assert!(!f.fields.iter().any(|x| x.field == "event.original"));
 }
 
+#[test]
+fn facets_of_named_fields_agree_with_facets_of_all_fields() {
+    let (_d, store, _) = store_with_corpus();
+    let named = [
+        "user.name",
+        "source.ip",
+        "http.response.status_code",
+        "error.message",
+        "no.such.field",
+    ];
+    for q in ["*", "event.outcome:failure", "not user.name:bob"] {
+        let req = |fields: Vec<String>| mamori_store::FacetRequest {
+            tenants: vec!["acme".into()],
+            filter: filter::parse(q).unwrap(),
+            range: all_range(),
+            fields,
+            top: 3,
+            sample: 200,
+        };
+        let all = mamori_store::facets::facets(&store, &req(vec![])).unwrap();
+        let some = mamori_store::facets::facets(&store, &req(named.iter().map(|s| s.to_string()).collect()))
+            .unwrap();
+        assert_eq!((some.total, some.examined), (all.total, all.examined), "`{q}`");
+        let pick: Vec<_> = all
+            .fields
+            .iter()
+            .filter(|f| named.contains(&f.field.as_str()))
+            .collect();
+        assert_eq!(some.fields.len(), pick.len(), "`{q}`: {:?}", some.fields);
+        for (a, b) in some.fields.iter().zip(pick) {
+            assert_eq!(
+                (&a.field, a.count, a.distinct, a.share),
+                (&b.field, b.count, b.distinct, b.share),
+                "`{q}`"
+            );
+            let counts = |f: &mamori_store::FieldFacet| {
+                f.top
+                    .iter()
+                    .map(|t| (t.value.to_lowercase(), t.count))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(counts(a), counts(b), "`{q}` {}", a.field);
+        }
+    }
+}
+
 mod random_filters {
     //! Property: for random combinations of filter atoms, the store returns
     //! exactly what the in-memory evaluator selects.

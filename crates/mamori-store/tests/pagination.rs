@@ -287,3 +287,19 @@ fn bad_sorts_and_cursors_are_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("invalid cursor"), "{err}");
 }
+
+#[test]
+fn large_pages_loaded_on_several_threads_keep_the_order() {
+    let evs = events(0, 1_300);
+    let (_d, store) = store_with(&evs);
+    for text in ["", "message:\"host-1 done\"", "not source.ip:9.9.9.9"] {
+        let f = filter::parse(text).unwrap();
+        for sort in sorts().into_iter().take(3) {
+            let want = expected(&evs, &f, sort.as_ref(), Order::NewestFirst);
+            for limit in [600, 2_000] {
+                let got = all_pages(&store, &f, sort.as_ref(), Order::NewestFirst, limit);
+                assert_eq!(got, want, "filter `{text}`, sort {sort:?}, pages of {limit}");
+            }
+        }
+    }
+}

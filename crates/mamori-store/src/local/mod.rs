@@ -723,16 +723,26 @@ impl LocalStore {
     ) -> Result<Vec<SearchHit>, StoreError> {
         let mut hits = Vec::with_capacity(req.limit.min(10_000));
         let mut skipped = 0;
+        // The events the page most likely needs, loaded on all cores at once;
+        // any further ones (when the check in memory rejects some) one by one.
+        let likely = req.offset.saturating_add(req.limit).min(cands.len());
+        let mut prefetched = self.load_many(parts, &cands[..likely])?.into_iter();
         for group in page::groups(cands, order) {
             if hits.len() >= req.limit {
                 break;
             }
             if req.after.as_ref().is_some_and(|c| order.before(&group[0], c)) {
+                for _ in group {
+                    prefetched.next();
+                }
                 continue;
             }
             let mut found = Vec::with_capacity(group.len());
             for c in group {
-                let event = self.load(&parts[c.part], c.addr)?;
+                let event = match prefetched.next() {
+                    Some(e) => e,
+                    None => self.load(&parts[c.part], c.addr)?,
+                };
                 if let Some((fs, matcher)) = field {
                     if matcher.is_some_and(|m| !m.matches(&event)) {
                         continue;
@@ -767,6 +777,34 @@ impl LocalStore {
         Ok(hits)
     }
 
+    /// Load the events of `cands`, in order, spreading the work over the
+    /// cores when there are many (decompression and JSON decoding dominate).
+    fn load_many(&self, parts: &[Arc<Partition>], cands: &[Candidate]) -> Result<Vec<Event>, StoreError> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let load_all = |chunk: &[Candidate]| -> Result<Vec<Event>, StoreError> {
+            chunk.iter().map(|c| self.load(&parts[c.part], c.addr)).collect()
+        };
+        if threads < 2 || cands.len() < PARALLEL_LOAD_MIN {
+            return load_all(cands);
+        }
+        // Contiguous chunks keep each thread within the same compressed blocks.
+        let per_thread = cands.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = cands
+                .chunks(per_thread)
+                .map(|chunk| scope.spawn(move || load_all(chunk)))
+                .collect();
+            let mut out = Vec::with_capacity(cands.len());
+            for w in workers {
+                let part = w
+                    .join()
+                    .map_err(|_| StoreError::Corrupt("a thread reading stored events failed".into()))??;
+                out.extend(part);
+            }
+            Ok(out)
+        })
+    }
+
     fn load(&self, part: &Partition, addr: DocAddress) -> Result<Event, StoreError> {
         let doc: TantivyDocument = part
             .reader
@@ -784,6 +822,9 @@ impl LocalStore {
         schema::from_stored(body, original).map_err(StoreError::Corrupt)
     }
 }
+
+/// Below this many events a page is loaded on the calling thread.
+const PARALLEL_LOAD_MIN: usize = 512;
 
 fn micros(range: &TimeRange) -> (i64, i64) {
     (range.from.timestamp_micros(), range.to.timestamp_micros())
