@@ -188,11 +188,11 @@ pub fn ingest_paths(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut dead = DeadLetter::open(data_dir, tenant)?;
-    let (mut sink, except) = match rules {
+    let (mut alerts_db, except) = match rules {
         Some(_) => {
             let db = crate::config_cmd::state(data_dir)?;
             let except = Suppressions::load(&db)?;
-            (Some(AlertSink::new(db)), Some(except))
+            (Some(db), Some(except))
         }
         None => (None, None),
     };
@@ -256,7 +256,7 @@ pub fn ingest_paths(
                             out.push(std::mem::take(&mut batch))?;
                             let found = out.finish()?;
                             flush(store, &mut dead, &mut s)?;
-                            record_alerts(sink.as_mut(), found, &mut s)?;
+                            record_alerts(alerts_db.as_mut(), found, &mut s)?;
                             since_commit = 0;
                             bar.set_message(format!("{} events", s.events));
                         }
@@ -278,7 +278,7 @@ pub fn ingest_paths(
         out.push(batch)?;
         let found = out.finish()?;
         flush(store, &mut dead, &mut s)?;
-        record_alerts(sink.as_mut(), found, &mut s)
+        record_alerts(alerts_db.as_mut(), found, &mut s)
     })?;
     bar.finish_and_clear();
     s.seconds = started.elapsed().as_secs_f64();
@@ -381,27 +381,20 @@ fn say(bar: &ProgressBar, line: String) {
     bar.suspend(|| eprintln!("{line}"));
 }
 
-/// Turn the detections of committed events into alerts.
-fn record_alerts(sink: Option<&mut AlertSink>, (found, hits): Found, s: &mut Summary) -> anyhow::Result<()> {
-    if let Some(sink) = sink {
-        sink.db.record_detections(&found)?;
+/// Turn the detections of committed events into alerts in the state database.
+fn record_alerts(
+    db: Option<&mut mamori_server::StateDb>,
+    (found, hits): Found,
+    s: &mut Summary,
+) -> anyhow::Result<()> {
+    if let Some(db) = db {
+        db.record_detections(&found)?;
         s.detections += found.len() as u64;
         for (id, n) in hits {
-            sink.db.add_exclusion_hits(id, n)?;
+            db.add_exclusion_hits(id, n)?;
         }
     }
     Ok(())
-}
-
-/// Where detections become alerts: the state database.
-struct AlertSink {
-    db: mamori_server::StateDb,
-}
-
-impl AlertSink {
-    fn new(db: mamori_server::StateDb) -> Self {
-        AlertSink { db }
-    }
 }
 
 /// Make everything appended so far durable: the dead letter first, then the events.
