@@ -272,70 +272,238 @@ impl Default for Limits {
     }
 }
 
-/// A correlation rule bound to the detection rules it refers to.
+/// Where a member's group-by (or counted) value comes from.
+#[derive(Debug, Clone)]
+enum Key {
+    /// A detection rule's event: the first value of these Mamori fields.
+    Fields(Vec<String>),
+    /// A chained correlation's alert: its group value at this position.
+    Group(usize),
+}
+
+/// What a member of a correlation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// A detection rule (its index in the rules given).
+    Rule(usize),
+    /// Another correlation rule (its index among the correlations).
+    Correlation(usize),
+}
+
+/// One rule a correlation counts, with where its values come from.
+#[derive(Debug)]
+struct Member {
+    source: Source,
+    /// Per group-by field.
+    group: Vec<Key>,
+    /// For `value_count`.
+    value: Option<Key>,
+}
+
+/// A correlation rule bound to the rules it refers to.
 #[derive(Debug)]
 struct Bound_ {
     rule: Arc<CorrelationRule>,
-    /// For each referenced rule: its id and, per group-by field, the Mamori fields to read.
-    members: Vec<(String, Vec<Vec<String>>, Vec<String>)>,
+    members: Vec<Member>,
 }
 
 #[derive(Debug, Default)]
 struct Group {
-    /// (time, member index, value, event id).
-    entries: VecDeque<(DateTime<Utc>, usize, String, String)>,
+    /// (time, member index, value, event ids).
+    entries: VecDeque<(DateTime<Utc>, usize, String, Vec<String>)>,
     last: Option<DateTime<Utc>>,
 }
 
 /// Keeps correlation windows per group and raises [`CorrelationAlert`]s.
+///
+/// A correlation may count other correlations (a chain, as the Sigma
+/// specification allows): an alert of the inner one is observed by the outer
+/// one at the alert's time, its group values standing for the event's
+/// fields, so the outer one may only group by (and count values of) fields
+/// the inner one groups by. Chains that loop are refused.
 #[derive(Debug)]
 pub struct Correlator {
     rules: Vec<Bound_>,
     /// Detection rule id → (correlation index, member index).
     by_rule: HashMap<String, Vec<(usize, usize)>>,
+    /// Correlation index → (correlation index, member index) of those counting it.
+    by_correlation: Vec<Vec<(usize, usize)>>,
     state: Vec<HashMap<Vec<String>, Group>>,
     limits: Limits,
 }
 
+/// The detection rule or correlation `reference` names (by `name` or `id`).
+fn resolve(
+    reference: &str,
+    owner: &CorrelationRule,
+    rules: &[Arc<Rule>],
+    correlations: &[CorrelationRule],
+) -> Result<Source, RuleError> {
+    let rule = rules
+        .iter()
+        .position(|r| r.name.as_deref() == Some(reference) || r.id == reference);
+    let corr = correlations
+        .iter()
+        .position(|c| c.name.as_deref() == Some(reference) || c.id == reference);
+    match (rule, corr) {
+        (Some(r), None) => Ok(Source::Rule(r)),
+        (None, Some(c)) => Ok(Source::Correlation(c)),
+        (Some(_), Some(_)) => Err(corr_error(format!(
+            "`{}` refers to `{reference}`, which names both a detection rule and a correlation rule",
+            owner.title
+        ))),
+        (None, None) => Err(corr_error(format!(
+            "`{}` refers to unknown rule `{reference}`",
+            owner.title
+        ))),
+    }
+}
+
+/// The field whose distinct values a `value_count` correlation counts.
+fn counted(c: &CorrelationRule) -> Option<&str> {
+    c.value_field
+        .as_deref()
+        .filter(|_| c.kind == CorrelationType::ValueCount)
+}
+
+/// How a correlation is named in messages: its `name`, else its title.
+fn label(c: &CorrelationRule) -> &str {
+    c.name.as_deref().unwrap_or(&c.title)
+}
+
+/// A loop among correlations that count each other, as `a → b → a`.
+fn find_cycle(edges: &[Vec<usize>], correlations: &[CorrelationRule]) -> Option<String> {
+    // 0: not visited, 1: on the current path, 2: done.
+    fn visit(i: usize, edges: &[Vec<usize>], state: &mut [u8], path: &mut Vec<usize>) -> Option<Vec<usize>> {
+        state[i] = 1;
+        path.push(i);
+        for &j in &edges[i] {
+            if state[j] == 1 {
+                let from = path.iter().position(|&p| p == j).unwrap_or(0);
+                let mut cycle = path[from..].to_vec();
+                cycle.push(j);
+                return Some(cycle);
+            }
+            if state[j] == 0
+                && let Some(c) = visit(j, edges, state, path)
+            {
+                return Some(c);
+            }
+        }
+        path.pop();
+        state[i] = 2;
+        None
+    }
+    let mut state = vec![0u8; edges.len()];
+    for i in 0..edges.len() {
+        if state[i] == 0
+            && let Some(cycle) = visit(i, edges, &mut state, &mut Vec::new())
+        {
+            let names: Vec<String> = cycle
+                .iter()
+                .map(|&c| format!("`{}`", label(&correlations[c])))
+                .collect();
+            return Some(names.join(" → "));
+        }
+    }
+    None
+}
+
 impl Correlator {
-    /// Bind correlation rules to the detection rules they name (by `name` or
-    /// `id`), mapping their group-by fields with each rule's log source.
+    /// Bind correlation rules to the detection rules and correlation rules
+    /// they name (by `name` or `id`), mapping their group-by fields with each
+    /// detection rule's log source. Refuses unknown or ambiguous names,
+    /// loops among correlations, and chained correlations whose group-by
+    /// fields the inner correlation does not provide.
     pub fn new(
         correlations: Vec<CorrelationRule>,
         rules: &[Arc<Rule>],
         mappings: &Mappings,
     ) -> Result<Correlator, RuleError> {
+        let mut sources = Vec::new();
+        for c in &correlations {
+            sources.push(
+                c.rules
+                    .iter()
+                    .map(|r| resolve(r, c, rules, &correlations))
+                    .collect::<Result<Vec<_>, _>>()?,
+            );
+        }
+        let edges: Vec<Vec<usize>> = sources
+            .iter()
+            .map(|s| {
+                s.iter()
+                    .filter_map(|m| match m {
+                        Source::Correlation(j) => Some(*j),
+                        Source::Rule(_) => None,
+                    })
+                    .collect()
+            })
+            .collect();
+        if let Some(cycle) = find_cycle(&edges, &correlations) {
+            return Err(corr_error(format!(
+                "correlation rules refer to each other in a loop: {cycle}"
+            )));
+        }
         let mut bound = Vec::new();
         let mut by_rule: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
-        for (ci, c) in correlations.into_iter().enumerate() {
+        let mut by_correlation: Vec<Vec<(usize, usize)>> = vec![Vec::new(); correlations.len()];
+        for (ci, (c, srcs)) in correlations.iter().zip(&sources).enumerate() {
             let mut members = Vec::new();
-            for (mi, reference) in c.rules.iter().enumerate() {
-                let rule = rules
-                    .iter()
-                    .find(|r| r.name.as_deref() == Some(reference.as_str()) || r.id == *reference)
-                    .ok_or_else(|| {
-                        corr_error(format!("`{}` refers to unknown rule `{reference}`", c.title))
-                    })?;
-                let resolved = mappings.resolve(&rule.logsource);
-                let field_for = |sigma: &str| -> Vec<String> {
-                    let actual = c
-                        .aliases
+            for (mi, (reference, source)) in c.rules.iter().zip(srcs).enumerate() {
+                // The field a group-by name (or alias) stands for in this member.
+                let actual = |sigma: &str, member_name: Option<&str>| -> String {
+                    c.aliases
                         .get(sigma)
                         .and_then(|per| {
                             per.get(reference)
-                                .or_else(|| rule.name.as_ref().and_then(|n| per.get(n)))
+                                .or_else(|| member_name.and_then(|n| per.get(n)))
                         })
-                        .map(String::as_str)
-                        .unwrap_or(sigma);
-                    resolved.field(actual)
+                        .cloned()
+                        .unwrap_or_else(|| sigma.to_string())
                 };
-                let group_fields = c.group_by.iter().map(|g| field_for(g)).collect();
-                let value_fields = c.value_field.as_deref().map(field_for).unwrap_or_default();
-                members.push((rule.id.clone(), group_fields, value_fields));
-                by_rule.entry(rule.id.clone()).or_default().push((ci, mi));
+                let member = match *source {
+                    Source::Rule(ri) => {
+                        let rule = &rules[ri];
+                        let resolved = mappings.resolve(&rule.logsource);
+                        let key =
+                            |sigma: &str| Key::Fields(resolved.field(&actual(sigma, rule.name.as_deref())));
+                        by_rule.entry(rule.id.clone()).or_default().push((ci, mi));
+                        Member {
+                            source: *source,
+                            group: c.group_by.iter().map(|g| key(g)).collect(),
+                            value: counted(c).map(key),
+                        }
+                    }
+                    Source::Correlation(inner_i) => {
+                        let inner = &correlations[inner_i];
+                        let key = |sigma: &str, what: &str| -> Result<Key, RuleError> {
+                            let field = actual(sigma, inner.name.as_deref());
+                            inner.group_by.iter().position(|g| *g == field).map(Key::Group).ok_or_else(|| {
+                                corr_error(format!(
+                                    "`{}` {what} `{field}`, which the correlation `{}` it counts does not group by (it groups by [{}])",
+                                    c.title,
+                                    label(inner),
+                                    inner.group_by.join(", ")
+                                ))
+                            })
+                        };
+                        by_correlation[inner_i].push((ci, mi));
+                        Member {
+                            source: *source,
+                            group: c
+                                .group_by
+                                .iter()
+                                .map(|g| key(g, "groups by"))
+                                .collect::<Result<_, _>>()?,
+                            value: counted(c).map(|v| key(v, "counts values of")).transpose()?,
+                        }
+                    }
+                };
+                members.push(member);
             }
             bound.push(Bound_ {
-                rule: Arc::new(c),
+                rule: Arc::new(c.clone()),
                 members,
             });
         }
@@ -343,6 +511,7 @@ impl Correlator {
         Ok(Correlator {
             rules: bound,
             by_rule,
+            by_correlation,
             state,
             limits: Limits::default(),
         })
@@ -365,15 +534,46 @@ impl Correlator {
     }
 
     /// Feed one detection; `now` is the time to judge windows by (the event's
-    /// time when replaying, the arrival time when streaming).
+    /// time when replaying, the arrival time when streaming). Returns every
+    /// correlation that fired, chained ones included (an inner correlation's
+    /// alert comes before the outer ones it completes).
     pub fn observe(&mut self, m: &RuleMatch, ev: &Event, now: DateTime<Utc>) -> Vec<CorrelationAlert> {
         let Some(targets) = self.by_rule.get(&m.rule.id).cloned() else {
             return Vec::new();
         };
         let mut out = Vec::new();
         for (ci, mi) in targets {
-            if let Some(a) = self.observe_one(ci, mi, ev, now) {
+            let member = &self.rules[ci].members[mi];
+            let Some((key, value)) = member_values(member, &|k| event_value(k, ev)) else {
+                // An event without a group-by field does not take part (as in Sigma backends).
+                continue;
+            };
+            if let Some(a) = self.observe_one(ci, mi, key, value, vec![ev.id().to_string()], now) {
                 out.push(a);
+            }
+        }
+        // Chains: each alert is observed by the correlations counting its rule.
+        let mut next = 0;
+        while next < out.len() {
+            let fired = out[next].clone();
+            next += 1;
+            let Some(ci_inner) = self.rules.iter().position(|b| Arc::ptr_eq(&b.rule, &fired.rule)) else {
+                continue;
+            };
+            for (ci, mi) in self.by_correlation[ci_inner].clone() {
+                let member = &self.rules[ci].members[mi];
+                debug_assert_eq!(member.source, Source::Correlation(ci_inner));
+                let Some((key, value)) = member_values(member, &|k| match k {
+                    Key::Group(i) => fired.group.get(*i).map(|(_, v)| v.clone()),
+                    Key::Fields(_) => None,
+                }) else {
+                    continue;
+                };
+                if let Some(a) =
+                    self.observe_one(ci, mi, key, value, fired.event_ids.clone(), fired.last_seen)
+                {
+                    out.push(a);
+                }
             }
         }
         out
@@ -383,31 +583,12 @@ impl Correlator {
         &mut self,
         ci: usize,
         mi: usize,
-        ev: &Event,
+        key: Vec<String>,
+        value: String,
+        ids: Vec<String>,
         now: DateTime<Utc>,
     ) -> Option<CorrelationAlert> {
-        let b = &self.rules[ci];
-        let rule = b.rule.clone();
-        let (_, group_fields, value_fields) = &b.members[mi];
-        let first = |fields: &[String]| -> Option<String> {
-            fields.iter().find_map(|f| {
-                ev.values(f).into_iter().find_map(|v| match v {
-                    serde_json::Value::String(s) => Some(s.clone()),
-                    serde_json::Value::Null => None,
-                    other => Some(other.to_string()),
-                })
-            })
-        };
-        let mut key = Vec::new();
-        for fields in group_fields {
-            // An event without a group-by field does not take part (as in Sigma backends).
-            key.push(first(fields)?);
-        }
-        let value = if rule.kind == CorrelationType::ValueCount {
-            first(value_fields)?
-        } else {
-            String::new()
-        };
+        let rule = self.rules[ci].rule.clone();
         let limits = self.limits;
         let state = &mut self.state[ci];
         if !state.contains_key(&key) && state.len() >= limits.groups {
@@ -427,7 +608,7 @@ impl Correlator {
         if group.entries.len() >= limits.events_per_group {
             group.entries.pop_front();
         }
-        group.entries.push_back((now, mi, value, ev.id().to_string()));
+        group.entries.push_back((now, mi, value, ids));
         group.last = Some(now);
         let n_members = rule.rules.len();
         let count = match rule.kind {
@@ -470,8 +651,8 @@ impl Correlator {
             event_ids: group
                 .entries
                 .iter()
+                .flat_map(|e| e.3.iter().cloned())
                 .take(limits.event_ids)
-                .map(|e| e.3.clone())
                 .collect(),
             rule,
         };
@@ -479,6 +660,34 @@ impl Correlator {
         state.remove(&key);
         Some(alert)
     }
+}
+
+/// The group key and counted value of one observation of `member`; `None`
+/// when a group-by (or counted) value is missing.
+fn member_values(
+    member: &Member,
+    value_of: &dyn Fn(&Key) -> Option<String>,
+) -> Option<(Vec<String>, String)> {
+    let key = member.group.iter().map(value_of).collect::<Option<Vec<_>>>()?;
+    let value = match &member.value {
+        Some(k) => value_of(k)?,
+        None => String::new(),
+    };
+    Some((key, value))
+}
+
+/// The first value of a detection rule member's fields in `ev`.
+fn event_value(key: &Key, ev: &Event) -> Option<String> {
+    let Key::Fields(fields) = key else {
+        return None;
+    };
+    fields.iter().find_map(|f| {
+        ev.values(f).into_iter().find_map(|v| match v {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Null => None,
+            other => Some(other.to_string()),
+        })
+    })
 }
 
 #[cfg(test)]
@@ -628,6 +837,105 @@ correlation:
             }
         }
         assert!(c.groups() <= 10);
+    }
+
+    /// Many failed logons (a correlation) followed by a successful one.
+    const CHAIN: &str = r#"
+title: Many failed logons
+id: c-many
+name: many_failed
+correlation:
+  type: event_count
+  rules: [failed_logon]
+  group-by: [TargetUserName]
+  timespan: 1h
+  condition: { gte: 3 }
+---
+title: Brute force then success
+id: c-chain
+correlation:
+  type: temporal_ordered
+  rules: [many_failed, ok_logon]
+  group-by: [TargetUserName]
+  timespan: 1h
+level: critical
+"#;
+
+    #[test]
+    fn correlations_chain() {
+        let alerts = run(
+            CHAIN,
+            &[
+                (4624, "bob", "x", 0),
+                (4625, "bob", "x", 10),
+                (4625, "eve", "x", 11),
+                (4625, "bob", "x", 20),
+                (4625, "bob", "x", 30),
+                (4624, "eve", "x", 35),
+                (4624, "bob", "x", 40),
+            ],
+        );
+        let ids: Vec<&str> = alerts.iter().map(|a| a.rule.id.as_str()).collect();
+        assert_eq!(ids, ["c-many", "c-chain"]);
+        let outer = &alerts[1];
+        assert_eq!(outer.group, [("TargetUserName".to_string(), "bob".to_string())]);
+        assert_eq!(outer.count, 2);
+        // The outer window holds the early success, the inner alert's three
+        // failures and the final success: five events.
+        assert_eq!(outer.event_ids.len(), 5, "{:?}", outer.event_ids);
+        assert_eq!(outer.first_seen.timestamp(), 1_700_000_000);
+        assert_eq!(outer.last_seen.timestamp(), 1_700_000_040);
+        // The success before the failures completes nothing.
+        let alerts = run(
+            CHAIN,
+            &[
+                (4624, "bob", "x", 0),
+                (4625, "bob", "x", 10),
+                (4625, "bob", "x", 20),
+                (4625, "bob", "x", 30),
+            ],
+        );
+        let ids: Vec<&str> = alerts.iter().map(|a| a.rule.id.as_str()).collect();
+        assert_eq!(ids, ["c-many"]);
+    }
+
+    fn bind(corr: &str) -> Result<Correlator, RuleError> {
+        let set = RuleSet::from_yaml(&format!("{BASE}\n---\n{corr}"), &Mappings::builtin());
+        assert!(set.errors.is_empty(), "{:?}", set.errors);
+        Correlator::new(set.correlations.clone(), &set.rules, &Mappings::builtin())
+    }
+
+    #[test]
+    fn loops_among_correlations_are_refused() {
+        let looped = "title: A\nid: a\nname: a\ncorrelation:\n  type: temporal\n  rules: [b, ok_logon]\n  group-by: [TargetUserName]\n  timespan: 1h\n---\n\
+                      title: B\nid: b\nname: b\ncorrelation:\n  type: temporal\n  rules: [failed_logon, a]\n  group-by: [TargetUserName]\n  timespan: 1h\n";
+        let err = bind(looped).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Correlation);
+        assert!(err.detail.contains("loop: `a` → `b` → `a`"), "{}", err.detail);
+        let own = "title: S\nid: s\ncorrelation:\n  type: event_count\n  rules: [s]\n  group-by: [TargetUserName]\n  timespan: 1h\n  condition: { gte: 2 }\n";
+        let err = bind(own).unwrap_err();
+        assert!(err.detail.contains("loop: `S` → `S`"), "{}", err.detail);
+    }
+
+    #[test]
+    fn chained_group_by_must_be_provided_by_the_inner_correlation() {
+        let bad = CHAIN.replace(
+            "rules: [many_failed, ok_logon]\n  group-by: [TargetUserName]",
+            "rules: [many_failed, ok_logon]\n  group-by: [IpAddress]",
+        );
+        let err = bind(&bad).unwrap_err();
+        assert!(
+            err.detail
+                .contains("groups by `IpAddress`, which the correlation `many_failed`"),
+            "{}",
+            err.detail
+        );
+        // With an alias naming the inner correlation's field, it binds.
+        let aliased = bad.replace(
+            "timespan: 1h\nlevel: critical",
+            "timespan: 1h\n  aliases:\n    IpAddress:\n      many_failed: TargetUserName\n      ok_logon: TargetUserName\nlevel: critical",
+        );
+        assert!(bind(&aliased).is_ok());
     }
 
     #[test]

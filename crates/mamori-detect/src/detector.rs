@@ -284,9 +284,10 @@ pub fn explain(rule: &Rule, ev: &Event) -> Vec<Explanation> {
     full.visit(&mut |f| {
         let field = match f {
             Filter::Match { field, .. } => field.clone(),
-            Filter::Compare { field, .. } | Filter::Range { field, .. } | Filter::Exists { field } => {
-                Some(field.clone())
-            }
+            Filter::Compare { field, .. }
+            | Filter::Range { field, .. }
+            | Filter::Exists { field }
+            | Filter::FieldRef { field, .. } => Some(field.clone()),
             _ => return,
         };
         let values = field

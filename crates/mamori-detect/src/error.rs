@@ -21,8 +21,10 @@ pub enum ErrorKind {
     Condition,
     /// A feature of the Sigma specification Mamori does not implement.
     Unimplemented,
-    /// A correlation rule is malformed or refers to unknown rules.
+    /// A correlation rule is malformed, refers to unknown rules or to itself through others.
     Correlation,
+    /// A Sigma filter (meta filter) is malformed or cannot be applied to a rule it names.
+    Filter,
 }
 
 impl ErrorKind {
@@ -38,6 +40,7 @@ impl ErrorKind {
             ErrorKind::Condition => "condition",
             ErrorKind::Unimplemented => "unimplemented",
             ErrorKind::Correlation => "correlation",
+            ErrorKind::Filter => "filter",
         }
     }
 }

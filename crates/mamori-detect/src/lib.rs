@@ -1,6 +1,7 @@
-//! Mamori's detection core: Sigma rules compiled into the one filter AST,
-//! field and log-source mappings, a streaming [`Detector`] with a literal
-//! prefilter, and a [`Correlator`] for Sigma correlation rules.
+//! Mamori's detection core: Sigma rules compiled into the one filter AST
+//! (rule collections and meta filters included), field and log-source
+//! mappings, a streaming [`Detector`] with a literal prefilter, and a
+//! [`Correlator`] for Sigma correlation rules (chains included).
 //!
 //! Pure: no storage and no clock of its own (the correlator is given the time).
 //!
@@ -24,6 +25,7 @@ pub mod correlation;
 pub mod detector;
 pub mod error;
 pub mod mapping;
+pub mod meta_filter;
 mod plan;
 mod prefilter;
 pub mod rule;
@@ -34,6 +36,7 @@ pub use correlation::{CorrelationAlert, CorrelationRule, CorrelationType, Correl
 pub use detector::{Detector, DetectorStats, Explanation, RuleMatch, explain};
 pub use error::{ErrorKind, MappingError, RuleError};
 pub use mapping::Mappings;
+pub use meta_filter::MetaFilter;
 pub use rule::{Attack, Level, LogSource, Rule};
 pub use ruleset::{LoadError, RuleSet};
 

@@ -157,6 +157,8 @@ pub(crate) enum Plan {
     And(Vec<Plan>),
     Or(Vec<Plan>),
     Not(Box<Plan>),
+    /// At least this many of the plans hold.
+    AtLeast(usize, Vec<Plan>),
     Exists(usize),
     Values(usize, Box<ValueSet>),
     /// Bare regexes (Sigma keywords): any value of the event but
@@ -412,6 +414,13 @@ impl Plan {
                 }
             }
             Filter::Not(inner) => Plan::Not(Box::new(Plan::new(inner, fields)?)),
+            Filter::AtLeast { n, children } => Plan::AtLeast(
+                *n,
+                children
+                    .iter()
+                    .map(|c| Plan::new(c, fields))
+                    .collect::<Result<_, _>>()?,
+            ),
             Filter::Match {
                 field: Some(field),
                 value,
@@ -437,6 +446,21 @@ impl Plan {
             Plan::And(items) => items.iter().all(|i| i.eval(cache, fields)),
             Plan::Or(items) => items.iter().any(|i| i.eval(cache, fields)),
             Plan::Not(inner) => !inner.eval(cache, fields),
+            Plan::AtLeast(n, items) => {
+                let (mut hits, mut left) = (0, items.len());
+                for i in items {
+                    left -= 1;
+                    if i.eval(cache, fields) {
+                        hits += 1;
+                        if hits >= *n {
+                            return true;
+                        }
+                    } else if hits + left < *n {
+                        return false;
+                    }
+                }
+                *n == 0
+            }
             Plan::Exists(id) => !cache.values(*id, fields).is_empty(),
             Plan::Values(id, set) => cache.values(*id, fields).iter().any(|v| set.matches(v)),
             Plan::Bare(res) => cache.leaves().iter().any(|t| res.iter().any(|r| r.is_match(t))),
@@ -477,6 +501,13 @@ mod tests {
             "/(?i)system32/ or /zzz/",
             "/^0404$/",
             "/tenant/",
+            "2 of (a:*cmd.exe or n:404 or s:nope)",
+            "2 of (a:*cmd.exe or n:405 or s:nope)",
+            "3 of (a:*cmd.exe or n:404 or s:0404)",
+            "not 2 of (list:x1 or list:y2 or n:1)",
+            "a:=*list*",
+            "s:=*n",
+            "s:==*n*",
         ];
         for text in filters {
             let f = mamori_model::filter::parse(text).unwrap();

@@ -96,6 +96,25 @@ fn req(f: &Filter) -> Vec<FieldGroup> {
                 vec![union]
             }
         }
+        // At least n hold: unless n children lack a requirement, one of the
+        // others holds, so the union of their best groups is required.
+        Filter::AtLeast { n, children } => {
+            let mut union = FieldGroup::new();
+            let mut without = 0;
+            for item in children {
+                match req(item).into_iter().max_by_key(selectivity) {
+                    Some(g) => union.extend(g),
+                    None => without += 1,
+                }
+            }
+            union.sort();
+            union.dedup();
+            if without >= *n || union.is_empty() || union.len() > MAX_GROUP {
+                Vec::new()
+            } else {
+                vec![union]
+            }
+        }
         // Bare values (Sigma keywords) would need every field searched: they require nothing.
         Filter::Match {
             field: Some(field),
@@ -361,5 +380,21 @@ mod tests {
         let mut hay = String::new();
         haystack(doc.as_object().unwrap(), &fields, &mut hay);
         assert_eq!(hay, "security\0c:\\x\\mimikatz.exe\0");
+    }
+
+    #[test]
+    fn at_least_requires_one_of_its_literals() {
+        let mut fields = FieldTrie::default();
+        let req = |text: &str, fields: &mut FieldTrie| {
+            requirements(&mamori_model::filter::parse(text).unwrap(), fields)
+        };
+        // Two of three: whichever two hold, one of the three literals is there.
+        let g = req("2 of (a:*alpha* or b:*bravo* or c:*charlie*)", &mut fields);
+        assert_eq!(g, [vec!["alpha".to_string(), "bravo".into(), "charlie".into()]]);
+        // One alternative without literals: two holding still need one with a literal.
+        let g = req("2 of (a:*alpha* or b:*bravo* or x > 3)", &mut fields);
+        assert_eq!(g, [vec!["alpha".to_string(), "bravo".into()]]);
+        // Two without literals may be the two that hold: nothing is required.
+        assert!(req("2 of (a:*alpha* or x > 3 or not b:zzz)", &mut fields).is_empty());
     }
 }

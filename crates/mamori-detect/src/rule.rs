@@ -181,6 +181,8 @@ pub struct Rule {
     pub detection: Filter,
     /// The Mamori fields the detection reads (for timelines and explanations).
     pub detection_fields: Vec<String>,
+    /// Ids of the Sigma filters (meta filters) applied to the detection.
+    pub filters: Vec<String>,
     /// Where the rule was read from, if from a file.
     pub path: Option<PathBuf>,
 }

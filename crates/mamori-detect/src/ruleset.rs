@@ -1,4 +1,9 @@
 //! Loading rules from files and folders, keeping every failure with its reason.
+//!
+//! A file may hold several documents, with the action documents of a Sigma
+//! rule collection (see `sigma::collection`). Meta filters are applied once
+//! the documents of a load are read (see [`meta_filter`](crate::meta_filter)):
+//! load everything a filter refers to in one call ([`RuleSet::load_paths`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -7,7 +12,9 @@ use std::sync::Arc;
 use crate::correlation::CorrelationRule;
 use crate::error::{ErrorKind, RuleError};
 use crate::mapping::Mappings;
+use crate::meta_filter::MetaFilter;
 use crate::rule::Rule;
+use crate::sigma::collection;
 use crate::sigma::document::{Document, documents, read};
 
 /// A rule document that could not be loaded.
@@ -42,18 +49,38 @@ pub struct RuleSet {
     pub rules: Vec<Arc<Rule>>,
     /// Correlation rules (bind them with [`Correlator::new`](crate::Correlator::new)).
     pub correlations: Vec<CorrelationRule>,
-    /// Documents that were not loaded.
+    /// Sigma filters (meta filters) read; already applied to the rules they name.
+    pub filters: Vec<MetaFilter>,
+    /// Documents that were not loaded, and filter references that could not be applied.
     pub errors: Vec<LoadError>,
     /// Files read.
     pub files: usize,
 }
 
 impl RuleSet {
-    /// Rules from YAML text (one or more documents).
+    /// Rules from YAML text (one or more documents), filters applied.
     pub fn from_yaml(text: &str, mappings: &Mappings) -> RuleSet {
         let mut set = RuleSet::default();
         set.add_text(text, None, mappings);
+        set.apply_filters(mappings);
         set
+    }
+
+    /// Every rule under these folders and files as one set, so that filters
+    /// and correlations may name rules of any of them.
+    pub fn load_paths(paths: &[PathBuf], mappings: &Mappings) -> std::io::Result<RuleSet> {
+        let mut files = Vec::new();
+        for p in paths {
+            if p.is_file() {
+                files.push(p.clone());
+            } else {
+                let mut more = Vec::new();
+                collect_yaml(p, &mut more)?;
+                more.sort();
+                files.extend(more);
+            }
+        }
+        Ok(Self::load_files(&files, mappings))
     }
 
     /// Every `*.yml` / `*.yaml` file under `dir` (recursively), read on all
@@ -70,7 +97,7 @@ impl RuleSet {
         Ok(Self::load_files(&paths, mappings))
     }
 
-    /// Load these files (on all cores).
+    /// Load these files (on all cores), filters applied.
     pub fn load_files(paths: &[PathBuf], mappings: &Mappings) -> RuleSet {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -98,18 +125,32 @@ impl RuleSet {
         for p in parts {
             out.merge(p);
         }
+        out.apply_filters(mappings);
         out
     }
 
-    /// Add another set's rules, correlations and errors.
+    /// Add another set's rules, correlations, filters and errors. Filters
+    /// are not applied across the two sets: load them together with
+    /// [`RuleSet::load_paths`] for that.
     pub fn merge(&mut self, other: RuleSet) {
         self.rules.extend(other.rules);
         self.correlations.extend(other.correlations);
+        self.filters.extend(other.filters);
         self.errors.extend(other.errors);
         self.files += other.files;
     }
 
-    /// Read one file into the set.
+    /// Apply every filter to the rules it names (a rule already tuned by a
+    /// filter is left as it is); references that cannot be applied become errors.
+    /// The loaders call this; call it after reading with [`RuleSet::add_file`].
+    pub fn apply_filters(&mut self, mappings: &Mappings) {
+        for f in &self.filters {
+            let problems = f.apply(&mut self.rules, &self.correlations, mappings);
+            self.errors.extend(problems);
+        }
+    }
+
+    /// Read one file into the set (filters are applied by [`RuleSet::apply_filters`]).
     pub fn add_file(&mut self, path: &Path, mappings: &Mappings) {
         self.files += 1;
         match std::fs::read_to_string(path) {
@@ -136,10 +177,15 @@ impl RuleSet {
                 return;
             }
         };
-        for doc in docs {
-            match read(&doc, mappings, path) {
+        for collection::Expanded { doc, error } in collection::expand(docs) {
+            let outcome = match error {
+                Some(e) => Err(e),
+                None => read(&doc, mappings, path),
+            };
+            match outcome {
                 Ok(Document::Rule(r)) => self.rules.push(Arc::from(r)),
                 Ok(Document::Correlation(c)) => self.correlations.push(*c),
+                Ok(Document::Filter(f)) => self.filters.push(*f),
                 Err(error) => {
                     let s = |k: &str| doc.get(k).and_then(|v| v.as_str()).map(str::to_string);
                     self.errors.push(LoadError {
@@ -153,7 +199,8 @@ impl RuleSet {
         }
     }
 
-    /// Documents seen: loaded rules, correlations and errors.
+    /// Rule documents seen: loaded rules, correlations and errors (filters
+    /// are counted apart, in `filters`).
     pub fn total(&self) -> usize {
         self.rules.len() + self.correlations.len() + self.errors.len()
     }

@@ -160,7 +160,16 @@ fn precise_reasons() {
             ErrorKind::Value,
             "unknown level",
         ),
-        ("action: global\ntitle: x", ErrorKind::Unimplemented, "action"),
+        (
+            "action: nope\ntitle: x",
+            ErrorKind::Structure,
+            "unknown action `nope`",
+        ),
+        (
+            "action: repeat\ntitle: x",
+            ErrorKind::Structure,
+            "`action: repeat` before any rule",
+        ),
         ("title: [unclosed", ErrorKind::Yaml, ""),
     ];
     for (yaml, kind, needle) in cases {

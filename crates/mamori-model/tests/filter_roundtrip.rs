@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
-use mamori_model::filter::{Bound, CompareOp, Filter, Pattern, Scalar, WildPart, parse};
+use mamori_model::filter::{Bound, CompareOp, Filter, Pattern, RefOp, Scalar, WildPart, parse};
 use proptest::prelude::*;
 
 /// Field names, including ones that need escaping or look like keywords.
@@ -138,6 +138,15 @@ fn op() -> impl Strategy<Value = CompareOp> {
     ]
 }
 
+fn ref_op() -> impl Strategy<Value = RefOp> {
+    prop_oneof![
+        Just(RefOp::Equals),
+        Just(RefOp::StartsWith),
+        Just(RefOp::EndsWith),
+        Just(RefOp::Contains),
+    ]
+}
+
 fn leaf() -> impl Strategy<Value = Filter> {
     prop_oneof![
         1 => Just(Filter::All),
@@ -145,7 +154,8 @@ fn leaf() -> impl Strategy<Value = Filter> {
         2 => (field(), op(), scalar()).prop_map(|(field, op, value)| Filter::Compare { field, op, value }),
         2 => (field(), bound(), bound()).prop_map(|(field, lower, upper)| Filter::Range { field, lower, upper }),
         1 => field().prop_map(|field| Filter::Exists { field }),
-        1 => (field(), field()).prop_map(|(field, other)| Filter::FieldRef { field, other }),
+        1 => (field(), field(), ref_op(), any::<bool>())
+            .prop_map(|(field, other, op, cased)| Filter::FieldRef { field, other, op, cased }),
         1 => (proptest::option::of(field()), "[a-zA-Z0-9_.-]{1,6}")
             .prop_map(|(field, name)| Filter::ListRef { field, name }),
     ]
@@ -157,7 +167,10 @@ fn filter() -> impl Strategy<Value = Filter> {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 2..4).prop_map(Filter::and),
             proptest::collection::vec(inner.clone(), 2..4).prop_map(Filter::or),
-            inner.prop_map(|f| Filter::Not(Box::new(f))),
+            inner.clone().prop_map(|f| Filter::Not(Box::new(f))),
+            proptest::collection::vec(inner, 1..4)
+                .prop_flat_map(|children| (1..=children.len(), Just(children)))
+                .prop_map(|(n, children)| Filter::AtLeast { n, children }),
         ]
     })
 }

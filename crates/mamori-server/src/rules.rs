@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use mamori_detect::{CorrelationAlert, Correlator, Detector, Mappings, RuleSet};
+use mamori_detect::{CorrelationAlert, Correlator, Detector, Mappings, RuleMatch, RuleSet};
 use mamori_model::Event;
 use serde::Deserialize;
 
@@ -35,11 +35,14 @@ pub struct RuleEngine {
     correlators: std::sync::Mutex<HashMap<String, Correlator>>,
     correlation_rules: Vec<mamori_detect::CorrelationRule>,
     mappings: Mappings,
-    /// Rules referenced by correlations that do not `generate` their own alerts.
+    /// Rules (and correlations) referenced by correlations that do not `generate` their own alerts.
     silent: HashSet<String>,
     /// Rule files that did not load, with their reasons.
     pub errors: Vec<String>,
 }
+
+/// Events matched per thread at a time: a batch amortizes spawning a thread.
+pub const DETECT_BATCH: usize = 4096;
 
 /// Fields that name what an alert is about, in order of preference.
 const ENTITY_FIELDS: &[&str] = &[
@@ -61,16 +64,11 @@ impl RuleEngine {
                 .add_file(m)
                 .map_err(|e| format!("mapping {}: {e}", m.display()))?;
         }
-        let mut set = RuleSet::default();
-        for path in &cfg.rules {
-            if path.is_dir() {
-                let more = RuleSet::load_dir(path, &mappings)
-                    .map_err(|e| format!("rules {}: {e}", path.display()))?;
-                set.merge(more);
-            } else {
-                set.add_file(path, &mappings);
-            }
-        }
+        // One set, so that filters and correlations may name rules of any folder.
+        let set = RuleSet::load_paths(&cfg.rules, &mappings).map_err(|e| {
+            let shown: Vec<String> = cfg.rules.iter().map(|p| p.display().to_string()).collect();
+            format!("rules {}: {e}", shown.join(", "))
+        })?;
         let mut errors: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
         let silent: HashSet<String> = set
             .correlations
@@ -90,12 +88,21 @@ impl RuleEngine {
                 }
             }
         };
-        // A correlation names its rules by id or by name.
+        // A correlation names its rules (detection rules or other correlations) by id or by name.
+        let named = |id: &String, name: &Option<String>| {
+            silent.contains(id) || name.as_ref().is_some_and(|n| silent.contains(n))
+        };
         let silent = set
             .rules
             .iter()
-            .filter(|r| silent.contains(&r.id) || r.name.as_ref().is_some_and(|n| silent.contains(n)))
+            .filter(|r| named(&r.id, &r.name))
             .map(|r| r.id.clone())
+            .chain(
+                correlation_rules
+                    .iter()
+                    .filter(|c| named(&c.id, &c.name))
+                    .map(|c| c.id.clone()),
+            )
             .collect();
         Ok(Some(Arc::new(RuleEngine {
             detector: Detector::new(set.rules),
@@ -113,7 +120,7 @@ impl RuleEngine {
     }
 
     /// Feed a match to its tenant's correlator.
-    fn correlate(&self, m: &mamori_detect::RuleMatch, ev: &Event) -> Vec<CorrelationAlert> {
+    fn correlate(&self, m: &RuleMatch, ev: &Event) -> Vec<CorrelationAlert> {
         let mut all = self.correlators.lock().unwrap_or_else(|p| p.into_inner());
         if !all.contains_key(ev.tenant()) {
             match Correlator::new(
@@ -142,8 +149,36 @@ impl RuleEngine {
         self.detections_except(events, &Suppressions::default()).0
     }
 
+    /// The detector's matches for each event, in order. Beyond one batch
+    /// ([`DETECT_BATCH`] events), batches are spread over the cores.
+    pub fn matches(&self, events: &[Event]) -> Vec<Vec<RuleMatch>> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = cores.min(events.len().div_ceil(DETECT_BATCH));
+        if threads <= 1 {
+            return events.iter().map(|ev| self.detector.detect(ev)).collect();
+        }
+        let per_thread = events.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let parts: Vec<_> = events
+                .chunks(per_thread)
+                .map(|part| {
+                    s.spawn(move || part.iter().map(|ev| self.detector.detect(ev)).collect::<Vec<_>>())
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|h| {
+                    // A panic in the detector is a bug; re-raise it on the caller's thread.
+                    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+                })
+                .collect()
+        })
+    }
+
     /// What the rules find in `events`, less what active exclusions
-    /// suppress; also returns how many each exclusion suppressed.
+    /// suppress; also returns how many each exclusion suppressed. Matching
+    /// runs batch-wise on all cores ([`RuleEngine::matches`]); exclusions and
+    /// correlations then follow the events' order.
     pub fn detections_except(
         &self,
         events: &[Event],
@@ -151,8 +186,8 @@ impl RuleEngine {
     ) -> (Vec<Detection>, HashMap<i64, u64>) {
         let mut out = Vec::new();
         let mut hits: HashMap<i64, u64> = HashMap::new();
-        for ev in events {
-            for m in self.detector.detect(ev) {
+        for (ev, found) in events.iter().zip(self.matches(events)) {
+            for m in found {
                 if except.disabled_rules.contains(&m.rule.id) {
                     continue;
                 }
@@ -162,7 +197,12 @@ impl RuleEngine {
                 }
                 if !self.correlation_rules.is_empty() {
                     let fired = self.correlate(&m, ev);
-                    out.extend(fired.iter().flat_map(|a| correlation_detections(ev.tenant(), a)));
+                    out.extend(
+                        fired
+                            .iter()
+                            .filter(|a| !self.silent.contains(&a.rule.id))
+                            .flat_map(|a| correlation_detections(ev.tenant(), a)),
+                    );
                 }
                 if self.silent.contains(&m.rule.id) {
                     continue;
@@ -273,5 +313,102 @@ impl Suppressions {
     /// Whether none is in force.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES: &str = r#"
+title: Failed logon
+id: r-failed
+name: failed_logon
+logsource: { product: windows, service: security }
+detection:
+  sel: { EventID: 4625 }
+  condition: sel
+---
+title: Logon
+id: r-ok
+name: ok_logon
+logsource: { product: windows, service: security }
+detection:
+  sel: { EventID: 4624 }
+  condition: sel
+---
+title: Many failed logons
+id: c-many
+name: many_failed
+correlation:
+  type: event_count
+  rules: [failed_logon]
+  group-by: [TargetUserName]
+  timespan: 1h
+  condition: { gte: 3 }
+---
+title: Brute force then success
+id: c-chain
+correlation:
+  type: temporal_ordered
+  rules: [many_failed, ok_logon]
+  group-by: [TargetUserName]
+  timespan: 1h
+"#;
+
+    fn logon(id: u32, user: &str, secs: i64) -> Event {
+        let t = chrono::DateTime::from_timestamp(1_700_000_000 + secs, 0).expect("valid time");
+        let mut ev = Event::new("acme", t, format!("{id}-{user}-{secs}"));
+        ev.set("winlog.channel", "Security".into());
+        ev.set("winlog.event_id", id.to_string().into());
+        ev.set("winlog.event_data.TargetUserName", user.into());
+        ev
+    }
+
+    fn engine(dir: &tempfile::TempDir) -> Arc<RuleEngine> {
+        let rules = dir.path().join("rules.yml");
+        std::fs::write(&rules, RULES).unwrap();
+        RuleEngine::load(&DetectionConfig {
+            rules: vec![rules],
+            mappings: Vec::new(),
+        })
+        .unwrap()
+        .unwrap()
+    }
+
+    #[test]
+    fn matches_in_parallel_batches_keep_the_events_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(&dir);
+        assert!(e.errors.is_empty(), "{:?}", e.errors);
+        let events: Vec<Event> = (0..DETECT_BATCH as i64 * 2 + 17)
+            .map(|i| logon(if i % 3 == 0 { 4625 } else { 4688 }, "bob", i))
+            .collect();
+        let batched = e.matches(&events);
+        assert_eq!(batched.len(), events.len());
+        for (i, (ev, found)) in events.iter().zip(&batched).enumerate() {
+            let one: Vec<String> = e.detector.detect(ev).iter().map(|m| m.rule.id.clone()).collect();
+            let got: Vec<String> = found.iter().map(|m| m.rule.id.clone()).collect();
+            assert_eq!(got, one, "event {i}");
+            assert_eq!(got.len(), usize::from(i % 3 == 0), "event {i}");
+        }
+    }
+
+    #[test]
+    fn chained_correlations_alert_once_and_inner_ones_stay_silent() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(&dir);
+        let events = [
+            logon(4625, "bob", 0),
+            logon(4625, "bob", 10),
+            logon(4625, "bob", 20),
+            logon(4624, "bob", 30),
+        ];
+        let found = e.detections(&events);
+        let rules: Vec<&str> = found.iter().map(|d| d.rule_id.as_str()).collect();
+        // Counted rules and the inner correlation do not alert on their own
+        // (no `generate`); the outer correlation alerts with its four events.
+        assert_eq!(rules, ["c-chain"; 4], "{rules:?}");
+        assert_eq!(found[0].group_key, "TargetUserName:bob");
     }
 }

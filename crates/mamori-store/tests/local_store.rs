@@ -176,6 +176,14 @@ fn store_agrees_with_the_in_memory_evaluator() {
         "600",
         "ok",
         "\"host-3 ok\"",
+        "2 of (event.action:GetObject or user.name:bob or event.outcome:failure)",
+        "1 of (user.name:bob or flag:true)",
+        "2 of (user.name:bob or flag:true)",
+        "not 2 of (event.action:GetObject or user.name:bob or denied)",
+        "error.message:=*user.name*",
+        "error.message:==*user.name*",
+        "error.message:=*user.name",
+        "message:=*event.action*",
     ];
     for text in filters {
         let f = filter::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -487,6 +495,8 @@ mod random_filters {
         "user.name:/ad.*s/",
         "event.action:*Value",
         "@timestamp >= 2024-05-02T12:00:00Z",
+        "2 of (user.name:bo* or flag:true or denied)",
+        "error.message:=*user.name*",
     ];
 
     fn shared() -> &'static (tempfile::TempDir, LocalStore, Vec<Event>) {

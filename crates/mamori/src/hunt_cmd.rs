@@ -93,12 +93,14 @@ pub fn load_rules(dirs: &[PathBuf], mapping_files: &[PathBuf]) -> anyhow::Result
     for m in mapping_files {
         mappings.add_file(m)?;
     }
-    let mut set = RuleSet::default();
     for d in dirs {
-        set.merge(
-            RuleSet::load_dir(d, &mappings).with_context(|| format!("cannot read rules {}", d.display()))?,
-        );
+        std::fs::metadata(d).with_context(|| format!("cannot read rules {}", d.display()))?;
     }
+    // One set, so that filters and correlations may name rules of any folder.
+    let set = RuleSet::load_paths(dirs, &mappings).with_context(|| {
+        let shown: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        format!("cannot read rules {}", shown.join(", "))
+    })?;
     Ok((set, mappings))
 }
 

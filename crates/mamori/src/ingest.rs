@@ -160,26 +160,10 @@ pub struct IngestJob<'a> {
 }
 
 /// Ingest files into `store`; bad records go to the dead letter. Records are
-/// parsed on this thread and indexed on another ([`Appender`]).
+/// parsed on this thread, detected on a helper thread and indexed on another
+/// ([`Appender`]).
 pub fn ingest_paths(
     store: &LocalStore,
-    data_dir: &Path,
-    paths: &[PathBuf],
-    job: &IngestJob<'_>,
-) -> anyhow::Result<Summary> {
-    std::thread::scope(|scope| {
-        let mut appender = Appender::spawn(scope, store).context("starting the ingest thread")?;
-        let read = read_paths(&mut appender, data_dir, paths, job);
-        let finished = appender.finish();
-        let summary = read?;
-        finished?;
-        Ok(summary)
-    })
-}
-
-/// Read every file, handing events to `appender` and committing every `commit_every`.
-fn read_paths(
-    store: &mut Appender<'_>,
     data_dir: &Path,
     paths: &[PathBuf],
     job: &IngestJob<'_>,
@@ -208,94 +192,168 @@ fn read_paths(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut dead = DeadLetter::open(data_dir, tenant)?;
-    let mut alerts = match rules {
-        Some(r) => {
+    let (mut alerts_db, except) = match rules {
+        Some(_) => {
             let db = crate::config_cmd::state(data_dir)?;
             let except = Suppressions::load(&db)?;
-            Some((r, db, except, Vec::new(), HashMap::new()))
+            (Some(db), Some(except))
         }
-        None => None,
+        None => (None, None),
     };
+    let rules = rules.zip(except.as_ref());
     let mut s = Summary::default();
-    let mut batch: Vec<Event> = Vec::with_capacity(APPEND_BATCH);
-    let mut since_commit = 0;
-    for file in &files {
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        s.bytes += size;
-        let opened = match format {
-            _ if file.as_os_str() == "-" => open_stdin(format),
-            Some(f) => mamori_formats::open(file).map(|r| (f, r)),
-            None => mamori_formats::open_and_sniff(file),
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let sink = Appender::spawn(scope, store).context("starting the ingest thread")?;
+        let mut out = Detecting {
+            scope,
+            sink,
+            rules,
+            in_flight: None,
+            found: Found::default(),
         };
-        let (fmt, reader) = match opened {
-            Ok(x) => x,
-            Err(e) => {
-                report_skip(&bar, &e);
-                s.skipped_files += 1;
+        let mut batch: Vec<Event> = Vec::with_capacity(APPEND_BATCH);
+        let mut since_commit = 0;
+        for file in &files {
+            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            s.bytes += size;
+            let opened = match format {
+                _ if file.as_os_str() == "-" => open_stdin(format),
+                Some(f) => mamori_formats::open(file).map(|r| (f, r)),
+                None => mamori_formats::open_and_sniff(file),
+            };
+            let (fmt, reader) = match opened {
+                Ok(x) => x,
+                Err(e) => {
+                    report_skip(&bar, &e);
+                    s.skipped_files += 1;
+                    bar.inc(size);
+                    continue;
+                }
+            };
+            if fmt == Format::CloudTrailDigest {
+                say(
+                    &bar,
+                    format!("skipped {}: CloudTrail digest file", file.display()),
+                );
                 bar.inc(size);
                 continue;
             }
-        };
-        if fmt == Format::CloudTrailDigest {
-            say(
-                &bar,
-                format!("skipped {}: CloudTrail digest file", file.display()),
-            );
-            bar.inc(size);
-            continue;
-        }
-        s.files += 1;
-        let fmt_name = fmt.name();
-        s.per_format.entry(fmt_name).or_default()[0] += 1;
-        let source_name = if file.as_os_str() == "-" {
-            "stdin".to_string()
-        } else {
-            file.display().to_string()
-        };
-        let ctx = ParseContext::new(tenant, source_name);
-        for item in mamori_formats::parse(fmt, reader, &ctx) {
-            match item {
-                Item::Event(ev) => {
-                    if let Some((r, _, except, found, hits)) = &mut alerts {
-                        let (f, h) = r.detections_except(std::slice::from_ref(&*ev), except);
-                        found.extend(f);
-                        for (id, n) in h {
-                            *hits.entry(id).or_insert(0) += n;
+            s.files += 1;
+            let fmt_name = fmt.name();
+            s.per_format.entry(fmt_name).or_default()[0] += 1;
+            let source_name = if file.as_os_str() == "-" {
+                "stdin".to_string()
+            } else {
+                file.display().to_string()
+            };
+            let ctx = ParseContext::new(tenant, source_name);
+            for item in mamori_formats::parse(fmt, reader, &ctx) {
+                match item {
+                    Item::Event(ev) => {
+                        s.events += 1;
+                        s.per_format.entry(fmt_name).or_default()[1] += 1;
+                        batch.push(*ev);
+                        if batch.len() >= APPEND_BATCH {
+                            out.push(std::mem::replace(&mut batch, Vec::with_capacity(APPEND_BATCH)))?;
+                            since_commit += APPEND_BATCH;
+                        }
+                        if since_commit >= commit_every {
+                            out.push(std::mem::take(&mut batch))?;
+                            let found = out.finish()?;
+                            flush(&mut out.sink, &mut dead, &mut s)?;
+                            record_alerts(alerts_db.as_mut(), found, &mut s)?;
+                            since_commit = 0;
+                            bar.set_message(format!("{} events", s.events));
                         }
                     }
-                    s.events += 1;
-                    s.per_format.entry(fmt_name).or_default()[1] += 1;
-                    batch.push(*ev);
-                    if batch.len() >= APPEND_BATCH {
-                        store.append(std::mem::take(&mut batch))?;
-                        since_commit += APPEND_BATCH;
+                    Item::Bad(bad) => {
+                        say(&bar, format!("rejected {}: {}", bad.location, bad.reason));
+                        dead.write(tenant, &bad)?;
+                        s.rejected += 1;
+                        s.per_format.entry(fmt_name).or_default()[2] += 1;
                     }
-                    if since_commit >= commit_every {
-                        flush(store, &mut dead, &mut batch, &mut s)?;
-                        record_alerts(&mut alerts, &mut s)?;
-                        since_commit = 0;
-                        bar.set_message(format!("{} events", s.events));
+                    Item::Warning(w) => {
+                        say(&bar, format!("warning {}: {}", w.location, w.message));
+                        s.warnings += 1;
                     }
-                }
-                Item::Bad(bad) => {
-                    say(&bar, format!("rejected {}: {}", bad.location, bad.reason));
-                    dead.write(tenant, &bad)?;
-                    s.rejected += 1;
-                    s.per_format.entry(fmt_name).or_default()[2] += 1;
-                }
-                Item::Warning(w) => {
-                    say(&bar, format!("warning {}: {}", w.location, w.message));
-                    s.warnings += 1;
                 }
             }
+            bar.inc(size);
         }
-        bar.inc(size);
-    }
-    flush(store, &mut dead, &mut batch, &mut s)?;
-    record_alerts(&mut alerts, &mut s)?;
+        out.push(batch)?;
+        let found = out.finish()?;
+        flush(&mut out.sink, &mut dead, &mut s)?;
+        out.sink.finish()?;
+        record_alerts(alerts_db.as_mut(), found, &mut s)
+    })?;
     bar.finish_and_clear();
     s.seconds = started.elapsed().as_secs_f64();
     Ok(s)
+}
+
+/// Events handed to the store (and detected) at a time (indexed at once, durable at commit).
+const APPEND_BATCH: usize = mamori_server::rules::DETECT_BATCH;
+
+/// Detections and hits per exclusion, as [`RuleEngine::detections_except`] gives them.
+type Found = (Vec<Detection>, HashMap<i64, u64>);
+
+/// Hands batches of events to the appending thread ([`Appender`]), each
+/// after the rules ran over it on a helper thread while the next batch was
+/// being read: streaming detection overlaps parsing and indexing instead of
+/// adding to them. Batches are detected one at a time, in order, so
+/// correlations see the events in the order read.
+struct Detecting<'scope, 'env> {
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    sink: Appender<'scope>,
+    rules: Option<(&'env RuleEngine, &'env Suppressions)>,
+    /// The batch being detected.
+    in_flight: Option<std::thread::ScopedJoinHandle<'scope, (Vec<Event>, Found)>>,
+    /// Detections of the batches appended since the last [`Detecting::finish`].
+    found: Found,
+}
+
+impl<'scope, 'env> Detecting<'scope, 'env> {
+    /// Start detecting `batch` and append the previous one (its detection done).
+    fn push(&mut self, batch: Vec<Event>) -> anyhow::Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let Some((rules, except)) = self.rules else {
+            return self.sink.append(batch);
+        };
+        let previous = self.join()?;
+        self.in_flight = Some(self.scope.spawn(move || {
+            let found = rules.detections_except(&batch, except);
+            (batch, found)
+        }));
+        if let Some(events) = previous {
+            self.sink.append(events)?;
+        }
+        Ok(())
+    }
+
+    /// Wait for the batch in flight; keep its detections, return its events.
+    fn join(&mut self) -> anyhow::Result<Option<Vec<Event>>> {
+        let Some(handle) = self.in_flight.take() else {
+            return Ok(None);
+        };
+        let (events, (found, hits)) = handle
+            .join()
+            .map_err(|_| anyhow::anyhow!("the detection thread failed"))?;
+        self.found.0.extend(found);
+        for (id, n) in hits {
+            *self.found.1.entry(id).or_insert(0) += n;
+        }
+        Ok(Some(events))
+    }
+
+    /// Append everything pushed; the detections found since the last call.
+    fn finish(&mut self) -> anyhow::Result<Found> {
+        if let Some(events) = self.join()? {
+            self.sink.append(events)?;
+        }
+        Ok(std::mem::take(&mut self.found))
+    }
 }
 
 /// Standard input, gzip-transparent, its format named or recognised.
@@ -328,40 +386,25 @@ fn say(bar: &ProgressBar, line: String) {
     bar.suspend(|| eprintln!("{line}"));
 }
 
-/// Events handed to the store at a time (indexed at once, durable at commit).
-const APPEND_BATCH: usize = 4096;
-
-/// Turn the detections of committed events into alerts.
-fn record_alerts(alerts: &mut Option<AlertSink<'_>>, s: &mut Summary) -> anyhow::Result<()> {
-    if let Some((_, db, _, found, hits)) = alerts {
-        db.record_detections(found)?;
+/// Turn the detections of committed events into alerts in the state database.
+fn record_alerts(
+    db: Option<&mut mamori_server::StateDb>,
+    (found, hits): Found,
+    s: &mut Summary,
+) -> anyhow::Result<()> {
+    if let Some(db) = db {
+        db.record_detections(&found)?;
         s.detections += found.len() as u64;
-        found.clear();
-        for (id, n) in hits.drain() {
+        for (id, n) in hits {
             db.add_exclusion_hits(id, n)?;
         }
     }
     Ok(())
 }
 
-/// Rules, the state database, exclusions in force, detections and exclusion hits not yet recorded.
-type AlertSink<'a> = (
-    &'a RuleEngine,
-    mamori_server::StateDb,
-    Suppressions,
-    Vec<Detection>,
-    HashMap<i64, u64>,
-);
-
-/// Make everything so far durable: the dead letter first, then the events.
-fn flush(
-    store: &mut Appender<'_>,
-    dead: &mut DeadLetter,
-    batch: &mut Vec<Event>,
-    s: &mut Summary,
-) -> anyhow::Result<()> {
+/// Make everything appended so far durable: the dead letter first, then the events.
+fn flush(store: &mut Appender<'_>, dead: &mut DeadLetter, s: &mut Summary) -> anyhow::Result<()> {
     dead.sync()?;
-    store.append(std::mem::take(batch))?;
     s.stored += store.commit()?;
     Ok(())
 }

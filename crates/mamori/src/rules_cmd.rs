@@ -165,11 +165,12 @@ pub fn run(data_dir: &Path, args: &RulesArgs) -> anyhow::Result<ExitCode> {
             let start = std::time::Instant::now();
             let (set, _) = load_rules(std::slice::from_ref(dir), mapping)?;
             println!(
-                "{} files, {} documents: {} rules loaded, {} correlation rules, {} unsupported ({:.2?})",
+                "{} files, {} documents: {} rules loaded, {} correlation rules, {} filters, {} unsupported ({:.2?})",
                 set.files,
-                set.total(),
+                set.total() + set.filters.len(),
                 set.rules.len(),
                 set.correlations.len(),
+                set.filters.len(),
                 set.errors.len(),
                 start.elapsed()
             );

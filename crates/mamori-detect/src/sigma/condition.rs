@@ -4,12 +4,14 @@
 //! or   := and ("or" and)*
 //! and  := not ("and" not)*
 //! not  := "not" not | atom
-//! atom := "(" or ")" | ("1" | "any" | "all") "of" (pattern | "them") | name
+//! atom := "(" or ")" | (number | "any" | "all") "of" (pattern | "them") | name
 //! ```
 //!
 //! Keywords are case-insensitive; a pattern may use `*` (`1 of selection_*`);
-//! `them` means every selection whose name does not start with `_`. The
-//! deprecated aggregations (`| count() > 5`) are refused: write a correlation rule.
+//! `them` means every selection whose name does not start with `_`. `N of`
+//! for any N from 1 to the number of selections named becomes
+//! [`Filter::at_least`] (`or` for 1, `and` for all of them). The deprecated
+//! aggregations (`| count() > 5`, `| near …`) are refused: write a correlation rule.
 
 use std::collections::BTreeMap;
 
@@ -186,11 +188,13 @@ impl Parser<'_> {
             "1" | "any" => Ok(Filter::or(items)),
             "all" => Ok(and_keep(items)),
             n => match n.parse::<usize>() {
-                Ok(k) if k >= 1 && k <= items.len() && items.len() <= 12 => Ok(at_least(k, &items)),
-                Ok(_) => Err(RuleError::new(
-                    ErrorKind::Unimplemented,
-                    format!("`{n} of {target}` over {} selections", items.len()),
-                )),
+                Ok(k) if k >= 1 && k <= items.len() => Ok(Filter::at_least(k, items)),
+                Ok(k) => Err(cond_error(format!(
+                    "`{k} of {target}` names {} selection{}: the count must be 1 to {}",
+                    items.len(),
+                    if items.len() == 1 { "" } else { "s" },
+                    items.len()
+                ))),
                 Err(_) => Err(cond_error(format!("`{n} of`: expected 1, any, all or a number"))),
             },
         }
@@ -200,23 +204,6 @@ impl Parser<'_> {
 /// `and` that keeps a lone `All` meaningful (an empty selection matches all).
 fn and_keep(items: Vec<Filter>) -> Filter {
     Filter::and(items)
-}
-
-/// At least `k` of `items`: the `or` of every `k`-combination's `and`.
-fn at_least(k: usize, items: &[Filter]) -> Filter {
-    let n = items.len();
-    let mut out = Vec::new();
-    for mask in 0u32..(1 << n) {
-        if mask.count_ones() as usize == k {
-            out.push(Filter::and(
-                (0..n)
-                    .filter(|i| mask & (1 << i) != 0)
-                    .map(|i| items[i].clone())
-                    .collect(),
-            ));
-        }
-    }
-    Filter::or(out)
 }
 
 /// `*` glob over selection names (case-sensitive, as names are).
@@ -278,6 +265,33 @@ mod tests {
         assert_eq!(c("NOT not sel_a").unwrap(), "sel_a:x");
         assert_eq!(c("2 of sel_*").unwrap(), "sel_a:x and sel_b:x");
         assert_eq!(c("any of sel*").unwrap(), "sel_a:x or sel_b:x");
+        assert_eq!(c("2 of them").unwrap(), "2 of (filter:x or sel_a:x or sel_b:x)");
+        assert_eq!(
+            c("sel_a and not 2 of them").unwrap(),
+            "sel_a:x and not 2 of (filter:x or sel_a:x or sel_b:x)"
+        );
+    }
+
+    #[test]
+    fn any_count_of_many_selections() {
+        let many: BTreeMap<String, Filter> = (0..20)
+            .map(|i| {
+                let name = format!("s{i:02}");
+                let f = Filter::Match {
+                    field: Some(name.clone()),
+                    value: Pattern::Term("x".into()),
+                };
+                (name, f)
+            })
+            .collect();
+        let Filter::AtLeast { n, children } = compile("7 of s*", &many).unwrap() else {
+            panic!("not an AtLeast");
+        };
+        assert_eq!((n, children.len()), (7, 20));
+        let err = compile("21 of s*", &many).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Condition);
+        assert!(err.detail.contains("names 20 selections"), "{}", err.detail);
+        assert!(compile("0 of s*", &many).is_err());
     }
 
     #[test]
@@ -291,10 +305,14 @@ mod tests {
             "1 of zz*",
             "sel_a | count() > 5",
             "and",
+            "4 of them",
         ] {
             assert!(c(bad).is_err(), "{bad}");
         }
         assert!(c("nope").unwrap_err().detail.contains("unknown selection `nope`"));
+        let agg = c("sel_a | count(User) by Host > 5").unwrap_err();
+        assert_eq!(agg.kind, ErrorKind::Unimplemented);
+        assert!(agg.detail.contains("use a correlation rule"), "{}", agg.detail);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! One Sigma YAML document: metadata, `logsource`, `detection` and `condition`.
+//! One Sigma YAML document: metadata, `logsource`, `detection` and `condition`
+//! (rules), `correlation` (correlation rules) or `filter` (meta filters).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,6 +12,7 @@ use super::modifiers::{Lookup, compile_item, scalar_text, yaml_kind};
 use crate::correlation::CorrelationRule;
 use crate::error::{ErrorKind, RuleError};
 use crate::mapping::{Mappings, Resolved};
+use crate::meta_filter::MetaFilter;
 use crate::rule::{Attack, Level, LogSource, Rule};
 
 /// What one YAML document holds.
@@ -20,6 +22,8 @@ pub(crate) enum Document {
     Rule(Box<Rule>),
     /// A correlation rule (its referenced rules are resolved later).
     Correlation(Box<CorrelationRule>),
+    /// A meta filter (applied to the rules it names once all are loaded).
+    Filter(Box<MetaFilter>),
 }
 
 fn structure(detail: impl Into<String>) -> RuleError {
@@ -71,20 +75,11 @@ pub(crate) fn read(doc: &Value, mappings: &Mappings, path: Option<&Path>) -> Res
             yaml_kind(doc)
         )));
     };
-    if get(m, "action").is_some() {
-        return Err(RuleError::new(
-            ErrorKind::Unimplemented,
-            "multi-document rule collections (`action: global/reset/repeat`)",
-        ));
-    }
     if get(m, "correlation").is_some() {
         return crate::correlation::read(m, mappings, path).map(|c| Document::Correlation(Box::new(c)));
     }
     if get(m, "filter").is_some() && get(m, "detection").is_none() {
-        return Err(RuleError::new(
-            ErrorKind::Unimplemented,
-            "Sigma filter (meta) rules",
-        ));
+        return crate::meta_filter::read(m, mappings, path).map(|f| Document::Filter(Box::new(f)));
     }
     read_rule(m, mappings, path).map(|r| Document::Rule(Box::new(r)))
 }
@@ -130,7 +125,7 @@ pub(crate) fn read_meta(m: &Mapping, path: Option<&Path>) -> Result<Meta, RuleEr
     })
 }
 
-fn read_logsource(m: &Mapping) -> Result<LogSource, RuleError> {
+pub(crate) fn read_logsource(m: &Mapping) -> Result<LogSource, RuleError> {
     let Some(Value::Mapping(ls)) = get(m, "logsource") else {
         return Err(structure("missing `logsource`"));
     };
@@ -150,49 +145,8 @@ fn read_rule(m: &Mapping, mappings: &Mappings, path: Option<&Path>) -> Result<Ru
     let Some(Value::Mapping(det)) = get(m, "detection") else {
         return Err(structure("missing `detection`"));
     };
-    let mut selections = BTreeMap::new();
     let mut used = Vec::new();
-    let mut conditions = Vec::new();
-    for (k, v) in det {
-        let Some(name) = k.as_str() else {
-            return Err(structure("a detection key must be a string"));
-        };
-        match name {
-            "condition" => match v {
-                Value::String(s) => conditions.push(s.clone()),
-                Value::Sequence(items) => {
-                    for i in items {
-                        conditions.push(
-                            i.as_str()
-                                .ok_or_else(|| structure("`condition` list must hold strings"))?
-                                .to_string(),
-                        );
-                    }
-                }
-                other => {
-                    return Err(structure(format!(
-                        "`condition` must be a string, found {}",
-                        yaml_kind(other)
-                    )));
-                }
-            },
-            "timeframe" => {}
-            _ => {
-                let f =
-                    selection(v, &resolved, &mut used).map_err(|e| e.at(&format!("selection `{name}`")))?;
-                selections.insert(name.to_string(), f);
-            }
-        }
-    }
-    if conditions.is_empty() {
-        return Err(structure("missing `detection.condition`"));
-    }
-    let detection = Filter::or(
-        conditions
-            .iter()
-            .map(|c| condition::compile(c, &selections))
-            .collect::<Result<_, _>>()?,
-    );
+    let detection = compile_block(det, "detection", &["timeframe"], &resolved, &mut used)?;
     let fields = string_list(m, "fields")?
         .iter()
         .flat_map(|f| resolved.field(f))
@@ -215,8 +169,61 @@ fn read_rule(m: &Mapping, mappings: &Mappings, path: Option<&Path>) -> Result<Ru
         guard: resolved.guard.clone(),
         detection,
         detection_fields: used,
+        filters: Vec::new(),
         path: path.map(Path::to_path_buf),
     })
+}
+
+/// Compile a detection block (a rule's `detection`, a meta filter's
+/// `filter`): every key but `condition` and those in `skip` is a selection,
+/// and the conditions (a string or a list, joined by `or`) combine them.
+/// The Mamori fields read are added to `used`.
+pub(crate) fn compile_block(
+    block: &Mapping,
+    block_name: &str,
+    skip: &[&str],
+    resolved: &Resolved<'_>,
+    used: &mut Vec<String>,
+) -> Result<Filter, RuleError> {
+    let mut selections = BTreeMap::new();
+    let mut conditions = Vec::new();
+    for (k, v) in block {
+        let Some(name) = k.as_str() else {
+            return Err(structure("a detection key must be a string"));
+        };
+        if name == "condition" {
+            match v {
+                Value::String(s) => conditions.push(s.clone()),
+                Value::Sequence(items) => {
+                    for i in items {
+                        conditions.push(
+                            i.as_str()
+                                .ok_or_else(|| structure("`condition` list must hold strings"))?
+                                .to_string(),
+                        );
+                    }
+                }
+                other => {
+                    return Err(structure(format!(
+                        "`condition` must be a string, found {}",
+                        yaml_kind(other)
+                    )));
+                }
+            }
+        } else if !skip.contains(&name) {
+            let f = selection(v, resolved, used).map_err(|e| e.at(&format!("selection `{name}`")))?;
+            selections.insert(name.to_string(), f);
+        }
+    }
+    if conditions.is_empty() {
+        return Err(structure(format!("missing `{block_name}.condition`")));
+    }
+    Ok(Filter::or(
+        conditions
+            .iter()
+            .map(|c| condition::compile(c, &selections))
+            .collect::<Result<_, _>>()?,
+    ))
 }
 
 /// One named selection: a map (and of items), a list (or of maps/keywords) or a keyword.

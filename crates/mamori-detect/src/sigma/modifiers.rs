@@ -14,6 +14,7 @@
 //! | `cidr` | `Pattern::Cidr` |
 //! | `exists` | `_exists_:field` (or its negation) |
 //! | `gt`, `gte`, `lt`, `lte` | a numeric comparison |
+//! | `fieldref` (+ `contains`/`startswith`/`endswith`, `cased`) | `field:=other`, `field:=*other*`, `field:=other*`, `field:=*other`; `:==` when cased |
 //! | null value | `not _exists_:field` |
 //!
 //! Free-text fields (see `mamori_model::fields`) are matched by words in the
@@ -22,7 +23,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use mamori_model::fields::{FieldKind, kind_of};
-use mamori_model::filter::{CompareOp, Filter, Pattern, Scalar};
+use mamori_model::filter::{CompareOp, Filter, Pattern, RefOp, Scalar};
 use serde_norway::Value;
 
 use super::string::{Piece, SigmaStr};
@@ -182,12 +183,6 @@ pub(crate) fn compile_item(
     if list.is_empty() {
         return Err(RuleError::new(ErrorKind::Value, "empty list of values"));
     }
-    if m.fieldref && (m.before || m.after || m.cased) {
-        return Err(RuleError::new(
-            ErrorKind::Unimplemented,
-            "`fieldref` with `contains`, `startswith`, `endswith` or `cased`",
-        ));
-    }
     let mut per_value = Vec::new();
     for v in list {
         per_value.push(compile_value(fields, &m, v, lookup)?);
@@ -255,12 +250,20 @@ fn compile_value(fields: &[String], m: &Mods, v: &Value, lookup: &Lookup<'_>) ->
             return Err(RuleError::new(ErrorKind::Value, "`fieldref` needs a field"));
         }
         let others = (lookup.fields)(&text);
+        let op = match (m.before, m.after) {
+            (false, false) => RefOp::Equals,
+            (false, true) => RefOp::StartsWith,
+            (true, false) => RefOp::EndsWith,
+            (true, true) => RefOp::Contains,
+        };
         let mut items = Vec::new();
         for f in fields {
             for o in &others {
                 items.push(Filter::FieldRef {
                     field: f.clone(),
                     other: o.clone(),
+                    op,
+                    cased: m.cased,
                 });
             }
         }
@@ -651,10 +654,30 @@ mod tests {
             item("a", &["contains", "endswith"], "x").unwrap_err().kind,
             ErrorKind::Modifier
         );
-        assert_eq!(item("a", &["fieldref"], "b").unwrap(), "a:=b");
         assert_eq!(
-            item("a", &["fieldref", "contains"], "b").unwrap_err().kind,
-            ErrorKind::Unimplemented
+            item("a", &["fieldref", "re"], "b").unwrap_err().kind,
+            ErrorKind::Modifier
+        );
+        assert_eq!(
+            item("a", &["fieldref", "base64"], "b").unwrap_err().kind,
+            ErrorKind::Modifier
+        );
+    }
+
+    #[test]
+    fn field_references_with_parts_and_case() {
+        assert_eq!(item("a", &["fieldref"], "b").unwrap(), "a:=b");
+        assert_eq!(item("a", &["fieldref", "contains"], "b").unwrap(), "a:=*b*");
+        assert_eq!(item("a", &["fieldref", "startswith"], "b").unwrap(), "a:=b*");
+        assert_eq!(item("a", &["fieldref", "endswith"], "b").unwrap(), "a:=*b");
+        assert_eq!(item("a", &["fieldref", "cased"], "b").unwrap(), "a:==b");
+        assert_eq!(
+            item("a", &["fieldref", "endswith", "cased"], "b").unwrap(),
+            "a:==*b"
+        );
+        assert_eq!(
+            item("a", &["fieldref", "contains", "all"], "[b, c]").unwrap(),
+            "a:=*b* and a:=*c*"
         );
     }
 

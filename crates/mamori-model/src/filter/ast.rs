@@ -13,6 +13,14 @@ pub enum Filter {
     Or(Vec<Filter>),
     /// Not this.
     Not(Box<Filter>),
+    /// `n of (a or b or c)`: at least `n` of the children hold (Sigma's
+    /// `2 of selection_*`). `n` counts from 1; more than there are children never holds.
+    AtLeast {
+        /// How many children must hold.
+        n: usize,
+        /// The alternatives counted.
+        children: Vec<Filter>,
+    },
     /// `field:value`, or a bare value (`field: None`) matched against the
     /// words of every text value of the event.
     Match {
@@ -46,12 +54,18 @@ pub enum Filter {
     },
     /// `field:=other`: some value of `field` equals some value of `other`
     /// (whole values, case-insensitive, numbers by their JSON text); Sigma's
-    /// `fieldref`.
+    /// `fieldref`. `field:=other*`, `field:=*other`, `field:=*other*`: a value
+    /// of `field` starts with, ends with, contains a value of `other`;
+    /// `field:==other` (and its `*` forms) compares case-sensitively.
     FieldRef {
         /// ECS field name.
         field: String,
         /// The field compared with.
         other: String,
+        /// How a value of `field` must relate to a value of `other`.
+        op: RefOp,
+        /// Compare case-sensitively (Sigma's `cased`).
+        cased: bool,
     },
     /// `@name` or `field:@name`: a reference to a tenant's context list,
     /// expanded to plain values by the caller before evaluation or storage.
@@ -78,6 +92,32 @@ pub enum Pattern {
     Cidr(IpNet),
     /// `/regex/`: the whole value matches the regular expression (Rust syntax).
     Regex(String),
+}
+
+/// How [`Filter::FieldRef`] compares a value of its field with a value of the other field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RefOp {
+    /// The whole values are equal (`field:=other`).
+    #[default]
+    Equals,
+    /// The field's value starts with the other's (`field:=other*`).
+    StartsWith,
+    /// The field's value ends with the other's (`field:=*other`).
+    EndsWith,
+    /// The field's value contains the other's (`field:=*other*`).
+    Contains,
+}
+
+impl RefOp {
+    /// Whether `value` relates to `other` this way (both already in the case to compare).
+    pub fn holds(self, value: &str, other: &str) -> bool {
+        match self {
+            RefOp::Equals => value == other,
+            RefOp::StartsWith => value.starts_with(other),
+            RefOp::EndsWith => value.ends_with(other),
+            RefOp::Contains => value.contains(other),
+        }
+    }
 }
 
 /// One piece of a wildcard pattern.
@@ -160,6 +200,18 @@ impl Filter {
         }
     }
 
+    /// At least `n` of `children`: `or` for 1 (and for 0, which always holds
+    /// as `All`), `and` when `n` is the number of children, else [`Filter::AtLeast`].
+    pub fn at_least(n: usize, children: Vec<Filter>) -> Filter {
+        if n <= 1 {
+            return if n == 0 { Filter::All } else { Filter::or(children) };
+        }
+        if n == children.len() {
+            return Filter::and(children);
+        }
+        Filter::AtLeast { n, children }
+    }
+
     /// The context lists this filter refers to.
     pub fn list_refs(&self) -> Vec<&str> {
         let mut out = Vec::new();
@@ -192,6 +244,13 @@ impl Filter {
                     .collect::<Result<_, _>>()?,
             ),
             Filter::Not(inner) => Filter::Not(Box::new(inner.expand_lists(expand)?)),
+            Filter::AtLeast { n, children } => Filter::AtLeast {
+                n,
+                children: children
+                    .into_iter()
+                    .map(|f| f.expand_lists(expand))
+                    .collect::<Result<_, _>>()?,
+            },
             other => other,
         })
     }
@@ -200,7 +259,9 @@ impl Filter {
     pub fn visit<'a>(&'a self, f: &mut impl FnMut(&'a Filter)) {
         f(self);
         match self {
-            Filter::And(items) | Filter::Or(items) => items.iter().for_each(|i| i.visit(f)),
+            Filter::And(items) | Filter::Or(items) | Filter::AtLeast { children: items, .. } => {
+                items.iter().for_each(|i| i.visit(f))
+            }
             Filter::Not(inner) => inner.visit(f),
             _ => {}
         }

@@ -36,7 +36,11 @@
 //!   ends always hold.
 //! - `_exists_:field` / `field:*` holds if the path has a non-null value.
 //! - `field:=other` holds if a value of `field` equals a value of `other`
-//!   (whole values, case-insensitive; numbers and booleans by their JSON text).
+//!   (whole values, case-insensitive; numbers and booleans by their JSON text);
+//!   `field:=other*`, `field:=*other`, `field:=*other*` if a value of `field`
+//!   starts with, ends with, contains a value of `other`; `field:==…` compares
+//!   case-sensitively.
+//! - `n of (a or b or c)` holds if at least `n` of the alternatives hold.
 //! - `not`, `and`, `or` as usual; `*` always holds.
 //! - a context list (`@name`) must be replaced with
 //!   [`Filter::expand_lists`] first: [`Filter::compile`] rejects it, and
@@ -51,7 +55,7 @@ use ipnet::IpNet;
 use regex::Regex;
 use serde_json::Value;
 
-use super::ast::{Bound, CompareOp, Filter, Pattern, Scalar, WildPart};
+use super::ast::{Bound, CompareOp, Filter, Pattern, RefOp, Scalar, WildPart};
 use super::parser::{FilterError, regex_reason};
 use crate::Event;
 use crate::fields::{FieldKind, kind_of, lowercase, number_of, number_of_str, words};
@@ -89,6 +93,7 @@ enum Node {
     And(Vec<Node>),
     Or(Vec<Node>),
     Not(Box<Node>),
+    AtLeast(usize, Vec<Node>),
     Match {
         field: Option<(String, FieldKind)>,
         pat: Pat,
@@ -99,7 +104,12 @@ enum Node {
         upper: Option<Limit>,
     },
     Exists(String),
-    FieldRef(String, String),
+    FieldRef {
+        field: String,
+        other: String,
+        op: RefOp,
+        cased: bool,
+    },
 }
 
 impl Node {
@@ -110,6 +120,7 @@ impl Node {
             Filter::And(items) => Node::And(all(items)?),
             Filter::Or(items) => Node::Or(all(items)?),
             Filter::Not(inner) => Node::Not(Box::new(Node::new(inner)?)),
+            Filter::AtLeast { n, children } => Node::AtLeast(*n, all(children)?),
             Filter::Match { field, value } => Node::Match {
                 field: field.as_ref().map(|f| (f.clone(), kind_of(f))),
                 pat: Pat::new(value)?,
@@ -137,7 +148,17 @@ impl Node {
                 }
             }
             Filter::Exists { field } => Node::Exists(field.clone()),
-            Filter::FieldRef { field, other } => Node::FieldRef(field.clone(), other.clone()),
+            Filter::FieldRef {
+                field,
+                other,
+                op,
+                cased,
+            } => Node::FieldRef {
+                field: field.clone(),
+                other: other.clone(),
+                op: *op,
+                cased: *cased,
+            },
             Filter::ListRef { name, .. } => {
                 return Err(FilterError::at(
                     0,
@@ -153,6 +174,7 @@ impl Node {
             Node::And(items) => items.iter().all(|n| n.eval(ev)),
             Node::Or(items) => items.iter().any(|n| n.eval(ev)),
             Node::Not(inner) => !inner.eval(ev),
+            Node::AtLeast(n, items) => at_least(*n, items.iter().map(|i| i.eval(ev))),
             Node::Match {
                 field: Some((field, kind)),
                 pat,
@@ -167,19 +189,45 @@ impl Node {
                     && upper.as_ref().is_none_or(|u| u.admits(v, Ordering::Less))
             }),
             Node::Exists(field) => !ev.values(field).is_empty(),
-            Node::FieldRef(field, other) => {
+            Node::FieldRef {
+                field,
+                other,
+                op,
+                cased,
+            } => {
+                let fold = |t: Cow<'_, str>| if *cased { t.into_owned() } else { lower(&t) };
                 let theirs: Vec<String> = ev
                     .values(other)
                     .into_iter()
-                    .filter_map(|v| value_text(v).map(|t| lower(&t)))
+                    .filter_map(|v| value_text(v).map(fold))
                     .collect();
                 ev.values(field)
                     .into_iter()
-                    .filter_map(value_text)
-                    .any(|t| theirs.contains(&lower(&t)))
+                    .filter_map(|v| value_text(v).map(fold))
+                    .any(|t| theirs.iter().any(|o| op.holds(&t, o)))
             }
         }
     }
+}
+
+/// Whether at least `n` of `results` are true (stops as soon as it is decided).
+pub(crate) fn at_least(n: usize, results: impl ExactSizeIterator<Item = bool>) -> bool {
+    if n == 0 {
+        return true;
+    }
+    let mut left = results.len();
+    let mut hits = 0;
+    for r in results {
+        left -= 1;
+        hits += usize::from(r);
+        if hits >= n {
+            return true;
+        }
+        if hits + left < n {
+            return false;
+        }
+    }
+    false
 }
 
 /// A compiled [`Pattern`]. Terms and phrases match alike (see the module doc).
@@ -474,6 +522,44 @@ mod tests {
         assert!(!f("a:=n"));
         assert!(!f("a:=missing"));
         assert!(!f(r"a:\=b"));
+    }
+
+    #[test]
+    fn field_references_to_parts() {
+        // Parts of values, case-insensitive unless `==`.
+        let mut ev = Event::new("t", Utc::now(), "x");
+        ev.set("a", "Bob".into());
+        ev.set("path", "C:\\Users\\Bob\\x.exe".into());
+        ev.set("user", "bob".into());
+        ev.set("drive", "c:".into());
+        ev.set("file", "X.EXE".into());
+        let f = |t: &str| crate::filter::parse(t).unwrap().matches(&ev);
+        assert!(f("path:=*user*"));
+        assert!(!f("path:==*user*"));
+        assert!(f("path:==*a*"));
+        assert!(f("path:=drive*"));
+        assert!(!f("path:==drive*"));
+        assert!(f("path:=*file"));
+        assert!(!f("path:=file*"));
+        assert!(!f("path:=*drive"));
+        assert!(!f("path:=user"));
+        assert!(!f("path:=*missing*"));
+    }
+
+    #[test]
+    fn at_least_counts_and_stops_early() {
+        assert!(at_least(2, [true, false, true].into_iter()));
+        assert!(!at_least(2, [true, false, false].into_iter()));
+        assert!(!at_least(4, [true, true, true].into_iter()));
+        assert!(at_least(0, [false].into_iter()));
+        let mut ev = Event::new("t", Utc::now(), "x");
+        ev.set("a", "1".into());
+        ev.set("b", "2".into());
+        let f = |t: &str| crate::filter::parse(t).unwrap().matches(&ev);
+        assert!(f("2 of (a:1 or b:2 or c:3)"));
+        assert!(!f("2 of (a:1 or b:9 or c:3)"));
+        assert!(f("1 of (a:9 or b:2)"));
+        assert!(f("not 3 of (a:1 or b:2 or c:3)"));
     }
 
     #[test]

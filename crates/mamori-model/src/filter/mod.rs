@@ -17,6 +17,6 @@ mod lexer;
 mod parser;
 mod print;
 
-pub use ast::{Bound, CompareOp, Filter, Pattern, Scalar, WildPart};
+pub use ast::{Bound, CompareOp, Filter, Pattern, RefOp, Scalar, WildPart};
 pub use eval::Matcher;
 pub use parser::{FilterError, parse};

@@ -6,6 +6,7 @@
 //! and     := unary (("and" | "&&")? unary)*      (adjacent terms: implicit and)
 //! unary   := ("not" | "!") unary | primary
 //! primary := "(" or ")"
+//!          | digits "of" "(" and ("or" and)* ")"  at least that many of the alternatives
 //!          | "*"                                  match all
 //!          | "_exists_:" field                    field has a value
 //!          | field ":" value
@@ -15,7 +16,7 @@
 //! value   := "*"                                  field has a value
 //!          | "(" or ")"                           every term is a value of the field
 //!          | ("[" | "{") bound "TO" bound ("]" | "}")   range; bound "*" is open
-//!          | "=" field                            equals a value of the other field
+//!          | "=" "="? "*"? field "*"?             compared with a value of the other field
 //!          | "@" list | '"' phrase '"' | "/" regex "/" | word
 //! ```
 //!
@@ -23,6 +24,12 @@
 //! by `:` or a comparison operator is a field name, so `@timestamp >= x` and
 //! `and:x` name fields. Field names are letters, digits and `_ . @ -`; list
 //! names letters, digits and `_ - .`.
+//!
+//! `2 of (a or b or c)` (a plain number, `of`, an opening parenthesis) is a
+//! [`Filter::AtLeast`]; its alternatives are kept as written (a parenthesized
+//! `or` stays one alternative). `field:=other` compares with another field's
+//! values: `*` before and/or after the other field's name asks for a suffix,
+//! prefix or substring instead of the whole value, and `:==` for case-sensitivity.
 //!
 //! An unquoted value is a [`Pattern::Wildcard`] if it has an unescaped `*` or
 //! `?`, a [`Pattern::Cidr`] if it has an unescaped `/` and reads as an IP
@@ -38,7 +45,7 @@
 
 use ipnet::IpNet;
 
-use super::ast::{Bound, CompareOp, Filter, Pattern, Scalar, WildPart};
+use super::ast::{Bound, CompareOp, Filter, Pattern, RefOp, Scalar, WildPart};
 use super::lexer::{Lexer, Word, WordKind};
 
 /// A syntax error, with the 1-based character column where it was found
@@ -233,6 +240,12 @@ impl<'a> Parser<'a> {
         }
         let mut after = self.lx;
         after.skip_ws();
+        if !matches!(after.peek(), Some(':' | '<' | '>'))
+            && let Some(open) = at_least_ahead(&word, self.lx)
+        {
+            self.lx = open;
+            return self.at_least(&word);
+        }
         match after.peek() {
             Some(':') => {
                 self.lx = after;
@@ -250,6 +263,41 @@ impl<'a> Parser<'a> {
             }),
             _ => Ok(bare_match(pattern(&word))),
         }
+    }
+
+    /// The alternatives of `n of ( … )`; the cursor is on the `(`.
+    fn at_least(&mut self, count: &Word) -> Result<Filter, FilterError> {
+        let open = self.lx.column();
+        self.lx.bump();
+        let children = self.nested(open, |p| {
+            let mut items = vec![p.and(None)?];
+            while let Some((Op::Or, _, after)) = p.peek_op(None)? {
+                p.lx = after;
+                items.push(p.and(None)?);
+            }
+            Ok(Filter::Or(items))
+        })?;
+        let Filter::Or(children) = children else {
+            unreachable!("built as Or above")
+        };
+        self.lx.skip_ws();
+        if !self.lx.eat(')') {
+            return Err(FilterError::at(open, "unclosed '('"));
+        }
+        let text = count.text();
+        let n = match text.parse::<usize>() {
+            Ok(n) if (1..=children.len()).contains(&n) => n,
+            _ => {
+                return Err(FilterError::at(
+                    count.column,
+                    format!(
+                        "'{text} of' needs a count from 1 to the number of alternatives ({})",
+                        children.len()
+                    ),
+                ));
+            }
+        };
+        Ok(Filter::AtLeast { n, children })
     }
 
     /// What follows `field:` (the colon is consumed).
@@ -291,17 +339,36 @@ impl<'a> Parser<'a> {
             Some('[' | '{') => self.range(field),
             Some('=') => {
                 self.lx.bump();
+                let cased = self.lx.eat('=');
                 let column = self.lx.column();
-                let name = self.lx.word(WordKind::Term)?;
+                let mut name = self.lx.word(WordKind::Term)?;
+                let star = |c: Option<&super::lexer::WordChar>| c.is_some_and(|c| c.ch == '*' && !c.escaped);
+                let before = star(name.chars.first());
+                if before {
+                    name.chars.remove(0);
+                    name.column += 1;
+                }
+                let after = star(name.chars.last());
+                if after {
+                    name.chars.pop();
+                }
                 if name.is_empty() {
                     return Err(FilterError::at(
                         column,
                         format!("expected a field name after '{field}:='"),
                     ));
                 }
+                let op = match (before, after) {
+                    (false, false) => RefOp::Equals,
+                    (false, true) => RefOp::StartsWith,
+                    (true, false) => RefOp::EndsWith,
+                    (true, true) => RefOp::Contains,
+                };
                 Ok(Filter::FieldRef {
                     field: field.to_string(),
                     other: field_name(&name)?,
+                    op,
+                    cased,
                 })
             }
             Some('@') => {
@@ -422,6 +489,22 @@ impl CompareOp {
             CompareOp::Ge => ">=",
         }
     }
+}
+
+/// When `word` starts `n of (`: the cursor on the `(`.
+fn at_least_ahead<'a>(word: &Word, mut lx: Lexer<'a>) -> Option<Lexer<'a>> {
+    if !word.is_plain() || !word.chars.iter().all(|c| c.ch.is_ascii_digit()) {
+        return None;
+    }
+    if !lx.peek().is_some_and(char::is_whitespace) {
+        return None;
+    }
+    lx.skip_ws();
+    if !lx.word(WordKind::Term).is_ok_and(|w| w.is("of")) {
+        return None;
+    }
+    lx.skip_ws();
+    (lx.peek() == Some('(')).then_some(lx)
 }
 
 /// Whether `:` or a comparison operator follows (spaces allowed), making the

@@ -3,13 +3,15 @@
 //!
 //! Keywords are lower-case, `and` binds tighter than `or` so only an `or`
 //! inside an `and` (and any `and`/`or` under `not`) gets parentheses, `field:*`
-//! stands for [`Filter::Exists`], `field:=other` for [`Filter::FieldRef`], and values are escaped only where the parser
+//! stands for [`Filter::Exists`], `field:=other` (`field:==*other*`, …) for
+//! [`Filter::FieldRef`], `n of (a or b)` for [`Filter::AtLeast`] (an `or`
+//! alternative in parentheses), and values are escaped only where the parser
 //! needs it. Range and comparison literals that would not read back as the
 //! same [`Scalar`] are quoted.
 
 use std::fmt::{self, Display, Formatter, Write};
 
-use super::ast::{Bound, Filter, Pattern, Scalar, WildPart};
+use super::ast::{Bound, Filter, Pattern, RefOp, Scalar, WildPart};
 use super::parser::is_field_char;
 
 impl Display for Filter {
@@ -21,6 +23,11 @@ impl Display for Filter {
             Filter::Not(inner) => {
                 f.write_str("not ")?;
                 grouped(f, inner, matches!(**inner, Filter::And(_) | Filter::Or(_)))
+            }
+            Filter::AtLeast { n, children } => {
+                write!(f, "{n} of (")?;
+                join(f, children, " or ", |i| matches!(i, Filter::Or(_)))?;
+                f.write_char(')')
             }
             Filter::Match { field: None, value } => write_pattern(f, value, Position::Bare),
             Filter::Match {
@@ -56,10 +63,22 @@ impl Display for Filter {
                 write_field(f, field)?;
                 f.write_str(":*")
             }
-            Filter::FieldRef { field, other } => {
+            Filter::FieldRef {
+                field,
+                other,
+                op,
+                cased,
+            } => {
                 write_field(f, field)?;
-                f.write_str(":=")?;
-                write_field(f, other)
+                f.write_str(if *cased { ":==" } else { ":=" })?;
+                if matches!(op, RefOp::EndsWith | RefOp::Contains) {
+                    f.write_char('*')?;
+                }
+                write_field(f, other)?;
+                if matches!(op, RefOp::StartsWith | RefOp::Contains) {
+                    f.write_char('*')?;
+                }
+                Ok(())
             }
             Filter::ListRef { field: None, name } => write!(f, "@{name}"),
             Filter::ListRef {
@@ -227,6 +246,19 @@ mod tests {
     use super::super::parse;
 
     #[test]
+    fn at_least_and_field_reference_errors() {
+        for (bad, column) in [
+            ("0 of (a or b)", 1),
+            ("3 of (a or b)", 1),
+            ("2 of (a or b", 6),
+            ("a:=*", 4),
+            ("a:=**", 4),
+        ] {
+            assert_eq!(parse(bad).unwrap_err().column, column, "{bad}");
+        }
+    }
+
+    #[test]
     fn canonical_forms() {
         let cases = [
             ("a OR b AND c", "a or b and c"),
@@ -245,6 +277,17 @@ mod tests {
             ("f:2001:db8::/32", "f:2001:db8::/32"),
             ("f:/a\\/b/", "f:/a\\/b/"),
             ("f:(a or b)", "f:a or f:b"),
+            (
+                "2 OF (a or (b or c) or d and e)",
+                "2 of (a or (b or c) or d and e)",
+            ),
+            ("not 1 of (a or b)", "not 1 of (a or b)"),
+            ("2 of x", "2 and of and x"),
+            ("2:x", "2:x"),
+            ("a:=b", "a:=b"),
+            ("a:==*b*", "a:==*b*"),
+            ("a:=b*", "a:=b*"),
+            (r"a:=*b\*", r"a:=*b\*"),
             ("", "*"),
         ];
         for (input, printed) in cases {

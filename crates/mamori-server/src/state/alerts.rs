@@ -193,14 +193,16 @@ impl StateDb {
         let tx = self.conn.transaction()?;
         let mut opened = Vec::new();
         for d in detections {
+            // Statements prepared once per transaction: a batch holds thousands of detections.
             let open: Option<(i64, String, String, i64, String)> = tx
-                .query_row(
+                .prepare_cached(
                     "SELECT id, first_seen, last_seen, count, event_ids FROM alerts
                      WHERE tenant = ?1 AND rule_id = ?2 AND group_key = ?3 AND status != 'closed'
                      ORDER BY last_seen DESC LIMIT 1",
-                    params![d.tenant, d.rule_id, d.group_key],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-                )
+                )?
+                .query_row(params![d.tenant, d.rule_id, d.group_key], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
                 .optional()?;
             let joinable = open.filter(|(_, _, last, _, _)| {
                 mamori_model::time::parse_instant(last)
@@ -218,18 +220,19 @@ impl StateDb {
                     let at = ts(d.at);
                     let first = if at < first { at.clone() } else { first };
                     let last = if at > last { at } else { last };
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE alerts SET first_seen = ?2, last_seen = ?3, count = ?4, event_ids = ?5, updated_at = ?6 WHERE id = ?1",
-                        params![id, first, last, count + 1, json!(ids).to_string(), now()],
-                    )?;
+                    )?
+                    .execute(params![id, first, last, count + 1, json!(ids).to_string(), now()])?;
                 }
                 None => {
                     let at = ts(d.at);
-                    tx.execute(
+                    tx.prepare_cached(
                         "INSERT INTO alerts (tenant, rule_id, rule_title, level, tactics, techniques, group_key,
                            first_seen, last_seen, count, event_ids, status, created_at, updated_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, 1, ?9, 'new', ?10, ?10)",
-                        params![
+                    )?
+                    .execute(params![
                             d.tenant,
                             d.rule_id,
                             d.rule_title,
@@ -240,8 +243,7 @@ impl StateDb {
                             at,
                             json!([d.event_id]).to_string(),
                             now()
-                        ],
-                    )?;
+                        ])?;
                     opened.push(tx.last_insert_rowid());
                 }
             }

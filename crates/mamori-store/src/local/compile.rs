@@ -101,9 +101,26 @@ pub fn compile(f: &Fields, filter: &Filter, paths: &[String]) -> Result<Compiled
                 _ => Compiled::any(),
             }
         }
+        // At least n of the children: 1 is their `or`, all is their `and`; in
+        // between, any one of them narrows (the count is re-checked in memory).
+        Filter::AtLeast { n: 0, .. } => Compiled::exact(Box::new(AllQuery)),
+        Filter::AtLeast { n: 1, children } => compile(f, &Filter::Or(children.clone()), paths)?,
+        Filter::AtLeast { n, children } if *n == children.len() => {
+            compile(f, &Filter::And(children.clone()), paths)?
+        }
+        Filter::AtLeast { n, children } => {
+            if *n > children.len() {
+                return Ok(Compiled::exact(Box::new(EmptyQuery)));
+            }
+            let c = compile(f, &Filter::Or(children.clone()), paths)?;
+            Compiled {
+                query: c.query,
+                exact: false,
+            }
+        }
         Filter::Exists { field } => Compiled::exact(exists(f, field)),
-        // Field-to-field equality has no index: both fields present, re-checked in memory.
-        Filter::FieldRef { field, other } => Compiled {
+        // Field-to-field comparisons have no index: both fields present, re-checked in memory.
+        Filter::FieldRef { field, other, .. } => Compiled {
             query: Some(Box::new(BooleanQuery::intersection(vec![
                 exists(f, field),
                 exists(f, other),

@@ -367,6 +367,8 @@
     ['source.ip:@office', "values of the tenant's context list office"],
     ['a and not (b or c)', 'and, or, not, parentheses'],
     ['message:/fail(ed|ure)/', 'regular expression'],
+    ['process.command_line:=*user.name*', "another field's value: := equal, *x* contains, x* starts, *x ends; :== case-sensitive"],
+    ['2 of (a or b or c)', 'at least that many of the alternatives'],
   ];
 
   function discoverPage(params) {
