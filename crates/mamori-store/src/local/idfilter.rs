@@ -12,9 +12,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tantivy::schema::Field;
 use tantivy::SegmentReader;
 use tantivy::index::SegmentId;
+use tantivy::schema::Field;
 
 /// Bits per id: with [`HASHES`] hashes about 1 % of absent ids look present.
 const BITS_PER_ID: usize = 10;

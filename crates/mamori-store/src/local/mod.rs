@@ -90,8 +90,17 @@ pub struct LocalStore {
     fields: Fields,
     open: Mutex<HashMap<PartitionKey, Arc<Partition>>>,
     writers: Mutex<Writers>,
+    /// Documents appended while a commit held `writers`.
+    incoming: Mutex<Incoming>,
     max_checked: usize,
     id_filters: Arc<IdFilters>,
+}
+
+/// Documents appended while the writers were busy, in order.
+#[derive(Default)]
+struct Incoming {
+    docs: Vec<(PartitionKey, Prepared)>,
+    bytes: usize,
 }
 
 /// Open writers (most recently used last), documents waiting for their
@@ -242,6 +251,7 @@ impl LocalStore {
             fields,
             open: Mutex::default(),
             writers: Mutex::default(),
+            incoming: Mutex::default(),
             max_checked: MAX_CHECKED_CANDIDATES,
             id_filters: Arc::default(),
         })
@@ -371,6 +381,46 @@ impl LocalStore {
         Ok(())
     }
 
+    /// Hand documents to their partitions: a partition being written takes
+    /// them at once (its indexing thread works while their senders wait for
+    /// the commit); the others wait in `pending`, written largest first when
+    /// too much waits.
+    fn place(&self, writers: &mut Writers, docs: Vec<(PartitionKey, Prepared)>) -> Result<(), StoreError> {
+        for (key, p) in docs {
+            if let Some(w) = writers.open.iter_mut().find(|w| w.key == key) {
+                w.add(p)?;
+                continue;
+            }
+            writers.pending_bytes += p.bytes;
+            writers.pending.entry(key).or_default().push(p);
+        }
+        while writers.pending_bytes > PENDING_MAX_BYTES {
+            let Some(key) = writers
+                .pending
+                .iter()
+                .max_by_key(|(_, v)| v.len())
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            self.write_pending(writers, &key)?;
+        }
+        Ok(())
+    }
+
+    /// Place the documents appended while the writers were busy.
+    fn take_incoming(&self, writers: &mut Writers) -> Result<(), StoreError> {
+        let docs = {
+            let mut incoming = lock(&self.incoming);
+            incoming.bytes = 0;
+            std::mem::take(&mut incoming.docs)
+        };
+        if docs.is_empty() {
+            return Ok(());
+        }
+        self.place(writers, docs)
+    }
+
     /// Tenants that have partitions.
     pub fn tenants(&self) -> Result<Vec<String>, StoreError> {
         let mut out = Vec::new();
@@ -427,6 +477,7 @@ impl LocalStore {
         validate_tenant(tenant)?;
         let keys = partition::list(&self.root, tenant, i64::MIN, cutoff.timestamp_micros())?;
         let mut writers = lock(&self.writers);
+        self.take_incoming(&mut writers)?;
         let mut deleted = Vec::new();
         for key in keys {
             if key.span_micros().1 > cutoff.timestamp_micros() {
@@ -864,27 +915,31 @@ impl EventStore for LocalStore {
                 },
             ));
         }
-        let mut writers = lock(&self.writers);
-        for (key, p) in prepared {
-            writers.pending_bytes += p.bytes;
-            writers.pending.entry(key).or_default().push(p);
-        }
-        while writers.pending_bytes > PENDING_MAX_BYTES {
-            let Some(key) = writers
-                .pending
-                .iter()
-                .max_by_key(|(_, v)| v.len())
-                .map(|(k, _)| k.clone())
-            else {
-                break;
-            };
-            self.write_pending(&mut writers, &key)?;
-        }
-        Ok(())
+        let mut writers = match self.writers.try_lock() {
+            Ok(w) => w,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                // A commit holds the writers: leave the documents for the next
+                // one instead of waiting, unless too much waits already.
+                let mut incoming = lock(&self.incoming);
+                incoming.bytes += prepared.iter().map(|(_, p)| p.bytes).sum::<usize>();
+                incoming.docs.extend(prepared);
+                if incoming.bytes <= PENDING_MAX_BYTES {
+                    return Ok(());
+                }
+                drop(incoming);
+                let mut writers = lock(&self.writers);
+                self.take_incoming(&mut writers)?;
+                return Ok(());
+            }
+        };
+        self.take_incoming(&mut writers)?;
+        self.place(&mut writers, prepared)
     }
 
     fn commit(&self) -> Result<CommitReport, StoreError> {
         let mut writers = lock(&self.writers);
+        self.take_incoming(&mut writers)?;
         let mut keys: Vec<PartitionKey> = writers.pending.keys().cloned().collect();
         keys.sort();
         for key in keys {
