@@ -17,13 +17,24 @@
 //!
 //! [[syslog]]                   # syslog listeners
 //! listen = "0.0.0.0:5514"
-//! protocol = "udp"             # udp | tcp
+//! protocol = "udp"             # udp | tcp | tls (RFC 5425)
 //! tenant = "acme"              # default tenant/source of this listener
 //! source = "firewall"
+//! max_message_bytes = 65536    # longer messages go to the dead letter
+//! recv_buffer_bytes = 8388608  # udp: SO_RCVBUF (default: the kernel's)
 //! [[syslog.senders]]           # by sender address (CIDR) or hostname
 //! match = "10.20.0.0/16"
 //! tenant = "globex"
 //! source = "asa"
+//!
+//! [[syslog]]                   # syslog over TLS
+//! listen = "0.0.0.0:6514"
+//! protocol = "tls"
+//! tenant = "acme"
+//! [syslog.tls]
+//! cert = "/etc/mamori/syslog-cert.pem"
+//! key = "/etc/mamori/syslog-key.pem"
+//! client_ca = "/etc/mamori/senders-ca.pem"   # optional: mutual TLS
 //!
 //! [detection]                  # Sigma rules run on every event at ingest
 //! rules = ["/etc/mamori/rules"]
@@ -123,7 +134,8 @@ pub struct BulkIndex {
 pub struct SyslogListener {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// `udp` or `tcp` (newline or RFC 6587 octet-counting framing).
+    /// `udp`, `tcp` (newline or RFC 6587 octet-counting framing) or `tls`
+    /// (RFC 5425: TCP with TLS, octet counting or newline framing).
     pub protocol: String,
     /// Tenant of senders no rule matches.
     pub tenant: String,
@@ -133,10 +145,75 @@ pub struct SyslogListener {
     /// Rules by sender, first match wins.
     #[serde(default)]
     pub senders: Vec<SenderRule>,
+    /// Longest message accepted, in bytes; a longer one goes to the dead
+    /// letter (with sender, listener and size) and is counted as rejected.
+    #[serde(default = "default_max_message")]
+    pub max_message_bytes: usize,
+    /// UDP: the socket's receive buffer (`SO_RCVBUF`), in bytes; unset keeps
+    /// the kernel's default. A larger buffer rides out bursts.
+    #[serde(default)]
+    pub recv_buffer_bytes: Option<usize>,
+    /// TLS: certificate, key and optional client CA (`protocol = "tls"` only).
+    #[serde(default)]
+    pub tls: Option<SyslogTls>,
+}
+
+impl Default for SyslogListener {
+    /// A UDP listener on `127.0.0.1:514` for the tenant `default` (tests set the fields they need).
+    fn default() -> Self {
+        SyslogListener {
+            listen: SocketAddr::from(([127, 0, 0, 1], 514)),
+            protocol: "udp".into(),
+            tenant: "default".into(),
+            source: default_syslog_source(),
+            senders: Vec::new(),
+            max_message_bytes: default_max_message(),
+            recv_buffer_bytes: None,
+            tls: None,
+        }
+    }
+}
+
+impl SyslogListener {
+    /// How the listener is named in metrics, logs and the dead letter: `udp 0.0.0.0:5514`.
+    pub fn id(&self) -> String {
+        format!("{} {}", self.protocol, self.listen)
+    }
+
+    /// Whether messages of this listener may be routed to `tenant`.
+    pub fn serves(&self, tenant: &str) -> bool {
+        self.tenant == tenant || self.senders.iter().any(|r| r.tenant == tenant)
+    }
 }
 
 fn default_syslog_source() -> String {
     "syslog".into()
+}
+
+/// The default longest syslog message: 64 KiB, as rsyslog and syslog-ng
+/// receivers commonly allow (RFC 5425 requires at least 2,048 octets).
+pub const DEFAULT_MAX_MESSAGE: usize = 64 * 1024;
+/// The smallest `max_message_bytes` allowed (what RFC 5425 requires receivers to accept).
+pub const MIN_MAX_MESSAGE: usize = 2048;
+/// The largest `max_message_bytes` allowed.
+pub const MAX_MAX_MESSAGE: usize = 16 * 1024 * 1024;
+
+fn default_max_message() -> usize {
+    DEFAULT_MAX_MESSAGE
+}
+
+/// Certificate and key (PEM) of a TLS syslog listener, and the CA that
+/// senders' client certificates must chain to (mutual TLS) when set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogTls {
+    /// Certificate chain, PEM.
+    pub cert: PathBuf,
+    /// Private key, PEM (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+    /// CA certificates (PEM) of the senders; set: a sender without a certificate it signed is refused.
+    #[serde(default)]
+    pub client_ca: Option<PathBuf>,
 }
 
 /// A sender (address in a CIDR, or hostname in the syslog header) mapped to a tenant and source.
@@ -293,10 +370,43 @@ impl ServerConfig {
             }
         }
         for s in &self.syslog {
-            if !matches!(s.protocol.as_str(), "udp" | "tcp") {
+            if !matches!(s.protocol.as_str(), "udp" | "tcp" | "tls") {
                 return bad(format!(
-                    "syslog {}: protocol `{}`: use udp or tcp",
+                    "syslog {}: protocol `{}`: use udp, tcp or tls",
                     s.listen, s.protocol
+                ));
+            }
+            if !(MIN_MAX_MESSAGE..=MAX_MAX_MESSAGE).contains(&s.max_message_bytes) {
+                return bad(format!(
+                    "syslog {}: max_message_bytes {} is out of range ({MIN_MAX_MESSAGE} to {MAX_MAX_MESSAGE})",
+                    s.listen, s.max_message_bytes
+                ));
+            }
+            match (s.protocol.as_str(), &s.tls) {
+                ("tls", None) => {
+                    return bad(format!(
+                        "syslog {}: protocol tls needs a [syslog.tls] table with cert and key",
+                        s.listen
+                    ));
+                }
+                ("udp" | "tcp", Some(_)) => {
+                    return bad(format!(
+                        "syslog {}: [syslog.tls] is set but protocol is `{}`; use protocol = \"tls\"",
+                        s.listen, s.protocol
+                    ));
+                }
+                _ => {}
+            }
+            if s.recv_buffer_bytes.is_some() && s.protocol != "udp" {
+                return bad(format!(
+                    "syslog {}: recv_buffer_bytes applies to udp listeners only",
+                    s.listen
+                ));
+            }
+            if s.recv_buffer_bytes == Some(0) {
+                return bad(format!(
+                    "syslog {}: recv_buffer_bytes must be at least 1",
+                    s.listen
                 ));
             }
         }
@@ -393,6 +503,59 @@ mod tests {
         assert!(
             c.apply_env(|k| (k == "MAMORI_TLS_CERT").then(|| "x".into()))
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn syslog_listeners_are_checked() {
+        let c = ServerConfig::parse(
+            "[[syslog]]\nlisten = \"0.0.0.0:6514\"\nprotocol = \"tls\"\ntenant = \"acme\"\nmax_message_bytes = 8192\n\
+             [syslog.tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\nclient_ca = \"ca.pem\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        c.validate().unwrap();
+        let l = &c.syslog[0];
+        assert_eq!(l.max_message_bytes, 8192);
+        assert_eq!(l.id(), "tls 0.0.0.0:6514");
+        assert_eq!(
+            l.tls.as_ref().unwrap().client_ca.as_deref(),
+            Some(Path::new("ca.pem"))
+        );
+        let udp = ServerConfig::parse(
+            "[[syslog]]\nlisten = \"0.0.0.0:5514\"\nprotocol = \"udp\"\ntenant = \"acme\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(udp.syslog[0].max_message_bytes, DEFAULT_MAX_MESSAGE);
+        let refused = |tweak: fn(&mut SyslogListener), says: &str| {
+            let mut c = udp.clone();
+            tweak(&mut c.syslog[0]);
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains("syslog 0.0.0.0:5514") && e.contains(says), "{e}");
+        };
+        refused(|l| l.protocol = "tls".into(), "needs a [syslog.tls] table");
+        refused(
+            |l| l.max_message_bytes = 100,
+            "max_message_bytes 100 is out of range",
+        );
+        refused(|l| l.protocol = "relp".into(), "use udp, tcp or tls");
+        refused(
+            |l| {
+                l.protocol = "tcp".into();
+                l.recv_buffer_bytes = Some(4096);
+            },
+            "udp listeners only",
+        );
+        refused(
+            |l| {
+                l.tls = Some(SyslogTls {
+                    cert: "c".into(),
+                    key: "k".into(),
+                    client_ca: None,
+                })
+            },
+            "use protocol = \"tls\"",
         );
     }
 

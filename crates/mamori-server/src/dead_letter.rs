@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use mamori_formats::record::BadRecord;
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
 /// Appends bad records for one tenant.
 pub struct DeadLetter {
@@ -42,7 +42,18 @@ impl DeadLetter {
 
     /// Keep one bad record.
     pub fn write(&mut self, tenant: &str, bad: &BadRecord) -> io::Result<()> {
-        let line = json!({
+        self.write_with(tenant, bad, &Map::new())
+    }
+
+    /// Keep one bad record with more fields (a syslog sender, listener and
+    /// size); they cannot replace the standard ones.
+    pub fn write_with(
+        &mut self,
+        tenant: &str,
+        bad: &BadRecord,
+        extra: &Map<String, Value>,
+    ) -> io::Result<()> {
+        let mut line = json!({
             "time": Utc::now().to_rfc3339(),
             "tenant": tenant,
             "source": bad.location.source,
@@ -52,6 +63,11 @@ impl DeadLetter {
             "reason": bad.reason,
             "raw": bad.raw,
         });
+        if let Some(obj) = line.as_object_mut() {
+            for (k, v) in extra {
+                obj.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
         writeln!(self.out, "{line}").map_err(|e| in_file(&self.path, "writing", e))?;
         self.count += 1;
         Ok(())

@@ -183,7 +183,18 @@ impl DeadLetters {
 
     /// Keep `records` of `tenant` durably (written and synced).
     pub fn write_all(&self, tenant: &str, records: &[BadRecord]) -> io::Result<()> {
-        if records.is_empty() {
+        let none = serde_json::Map::new();
+        self.write_all_with(tenant, records.iter().map(|r| (r, &none)))
+    }
+
+    /// Keep `records` of `tenant`, each with more fields, durably (written and synced).
+    pub fn write_all_with<'a>(
+        &self,
+        tenant: &str,
+        records: impl IntoIterator<Item = (&'a BadRecord, &'a serde_json::Map<String, Value>)>,
+    ) -> io::Result<()> {
+        let mut records = records.into_iter().peekable();
+        if records.peek().is_none() {
             return Ok(());
         }
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
@@ -191,11 +202,13 @@ impl DeadLetters {
             open.insert(tenant.to_string(), DeadLetter::open(&self.data_dir, tenant)?);
         }
         let dl = open.get_mut(tenant).expect("inserted above");
-        for r in records {
-            dl.write(tenant, r)?;
+        let mut n = 0;
+        for (r, extra) in records {
+            dl.write_with(tenant, r, extra)?;
+            n += 1;
         }
         dl.sync()?;
-        self.written.fetch_add(records.len() as u64, Ordering::Relaxed);
+        self.written.fetch_add(n, Ordering::Relaxed);
         Ok(())
     }
 

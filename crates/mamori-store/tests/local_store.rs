@@ -261,6 +261,46 @@ fn time_ranges_and_tenants_are_respected() {
 }
 
 #[test]
+fn duplicates_are_found_in_every_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    let event = |i: u32| {
+        let mut e = Event::new("acme", t0() + Duration::seconds(i as i64), format!("line {i}"));
+        e.set_id(format!("Id-{i}"));
+        e
+    };
+    // Five commits: five segments (merges may join some).
+    for batch in 0..5 {
+        store
+            .append((batch * 200..(batch + 1) * 200).map(event).collect())
+            .unwrap();
+        assert_eq!(store.commit().unwrap().added, 200);
+    }
+    // Every old id is recognised whatever segment holds it (ids compare
+    // case-insensitively); new ones are added.
+    let mut again: Vec<Event> = (0..1000).step_by(3).map(event).collect();
+    for e in again.iter_mut().take(10) {
+        let upper = e.id().to_uppercase();
+        e.set_id(upper);
+    }
+    again.extend((1000..1100).map(event));
+    store.append(again).unwrap();
+    let r = store.commit().unwrap();
+    assert_eq!((r.added, r.duplicates), (100, 334));
+    store.close().unwrap();
+    drop(store);
+    // And after a reopen, from filters built anew.
+    let store = LocalStore::open(dir.path()).unwrap();
+    store.append((0..1100).step_by(7).map(event).collect()).unwrap();
+    let r = store.commit().unwrap();
+    assert_eq!((r.added, r.duplicates), (0, 158));
+    assert_eq!(
+        store.count(&["acme".into()], &Filter::All, &all_range()).unwrap(),
+        1100
+    );
+}
+
+#[test]
 fn re_appending_is_idempotent_and_survives_reopen() {
     let (dir, store, events) = store_with_corpus();
     store.append(events[..100].to_vec()).unwrap();

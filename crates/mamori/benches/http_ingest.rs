@@ -99,6 +99,12 @@ fn main() {
             .unwrap_or(0.0)
             * 1000.0
     };
+    let commits = running
+        .state
+        .committer
+        .stats()
+        .commits
+        .load(std::sync::atomic::Ordering::Relaxed);
     rt.block_on(running.shutdown()).unwrap();
     println!("| measure | value |\n|---|---|");
     println!("| clients × batch | {clients} × {batch} events |");
@@ -112,4 +118,8 @@ fn main() {
         pct(1.0)
     );
     println!("| 429 answers | {} |", refused.lock().unwrap());
+    println!(
+        "| commits (events per commit) | {commits} ({:.0}) |",
+        total as f64 / commits.max(1) as f64
+    );
 }

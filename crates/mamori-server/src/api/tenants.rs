@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::Caller;
 use super::{ApiError, ApiResult, ErrorBody, Shared, blocking};
 use crate::access::{Action, authorize};
-use crate::metrics::SourceCounters;
+use crate::metrics::{ListenerCounters, SourceCounters};
 use crate::sources::FeedHealth;
 use crate::state::{ContextList, SavedSearch};
 
@@ -260,6 +260,9 @@ pub struct SourcesOut {
     pub feeds: Vec<FeedHealth>,
     /// Live counters of the server's sources since it started.
     pub live: BTreeMap<String, SourceCounters>,
+    /// Counters of the syslog listeners that route to this tenant (messages,
+    /// oversized, datagrams the kernel dropped), since the server started.
+    pub listeners: Vec<ListenerCounters>,
 }
 
 /// Feed health (silent feeds flagged) and live source counters.
@@ -282,6 +285,7 @@ pub async fn sources(
         Ok(JsonOut(SourcesOut {
             feeds,
             live: state.metrics.sources_of(&tenant),
+            listeners: state.metrics.listeners_of(&tenant),
         }))
     })
     .await

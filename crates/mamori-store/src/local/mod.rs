@@ -8,6 +8,7 @@
 mod aggs;
 mod collect;
 mod compile;
+mod idfilter;
 mod page;
 mod partition;
 mod schema;
@@ -25,6 +26,7 @@ use tantivy::schema::Schema;
 use tantivy::schema::Value as _;
 use tantivy::{DocAddress, IndexWriter, Order as TOrder, Searcher, TantivyDocument, Term};
 
+use self::idfilter::{IdFilter, IdFilters, IdHash};
 use self::page::{Candidate, SortOrder};
 use self::partition::{Partition, PartitionKey};
 use self::schema::Fields;
@@ -88,7 +90,17 @@ pub struct LocalStore {
     fields: Fields,
     open: Mutex<HashMap<PartitionKey, Arc<Partition>>>,
     writers: Mutex<Writers>,
+    /// Documents appended while a commit held `writers`.
+    incoming: Mutex<Incoming>,
     max_checked: usize,
+    id_filters: Arc<IdFilters>,
+}
+
+/// Documents appended while the writers were busy, in order.
+#[derive(Default)]
+struct Incoming {
+    docs: Vec<(PartitionKey, Prepared)>,
+    bytes: usize,
 }
 
 /// Open writers (most recently used last), documents waiting for their
@@ -117,12 +129,17 @@ fn approx_bytes(ev: &Event) -> usize {
 }
 
 /// A partition being written: its writer, the snapshot used to find
-/// duplicates, and the ids added since the last commit.
+/// duplicates (with the id filter of each of its segments), and the ids
+/// added since the last commit.
 struct PartitionWriter {
     key: PartitionKey,
     part: Arc<Partition>,
     writer: IndexWriter,
     searcher: Searcher,
+    /// The id filter of each segment of `searcher`, in order.
+    filters: Vec<Arc<IdFilter>>,
+    id_filters: Arc<IdFilters>,
+    kw: tantivy::schema::Field,
     added_ids: HashSet<String>,
     report: CommitReport,
     /// Original bytes of every event committed to the partition, including
@@ -135,16 +152,49 @@ impl PartitionWriter {
         format!("{action} {}/{}", self.key.tenant, self.key.day)
     }
 
-    fn add(&mut self, fields: &Fields, p: Prepared) -> Result<(), StoreError> {
-        let id = p.id.as_str();
-        let stored = self
+    /// Point `searcher` at the partition's latest commit, with the id filters of its segments.
+    fn reload(&mut self) -> Result<(), StoreError> {
+        self.part
+            .reader
+            .reload()
+            .map_err(|e| StoreError::engine(self.what("reloading"), e))?;
+        let before: Vec<tantivy::index::SegmentId> = self
             .searcher
-            .doc_freq(&Term::from_field_text(
-                fields.kw,
-                &schema::kw_term("event.id", id),
-            ))
-            .map_err(|e| StoreError::engine(self.what("reading"), e))?
-            > 0;
+            .segment_readers()
+            .iter()
+            .map(|s| s.segment_id())
+            .collect();
+        self.searcher = self.part.reader.searcher();
+        self.filters = self
+            .id_filters
+            .for_segments(self.searcher.segment_readers(), self.kw, &before)
+            .map_err(|e| StoreError::engine(self.what("reading the event ids of"), e))?;
+        Ok(())
+    }
+
+    /// Whether `id` is in the committed snapshot: only segments whose
+    /// filter may hold it are searched.
+    fn is_stored(&self, id: &str) -> Result<bool, StoreError> {
+        let term_text = schema::kw_term("event.id", id);
+        let h = IdHash::of(term_text.as_bytes());
+        for (seg, filter) in self.searcher.segment_readers().iter().zip(&self.filters) {
+            if !filter.may_contain(h) {
+                continue;
+            }
+            let found = seg
+                .inverted_index(self.kw)
+                .map_err(|e| StoreError::engine(self.what("reading"), e))?
+                .doc_freq(&Term::from_field_text(self.kw, &term_text))
+                .map_err(|e| StoreError::engine(self.what("reading"), e))?;
+            if found > 0 {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn add(&mut self, p: Prepared) -> Result<(), StoreError> {
+        let stored = self.is_stored(&p.id)?;
         if stored || !self.added_ids.insert(p.id) {
             self.report.duplicates += 1;
             return Ok(());
@@ -169,11 +219,7 @@ impl PartitionWriter {
             .map_err(|e| StoreError::engine(&what, e))?;
         prepared.set_payload(&payload);
         prepared.commit().map_err(|e| StoreError::engine(&what, e))?;
-        self.part
-            .reader
-            .reload()
-            .map_err(|e| StoreError::engine(self.what("reloading"), e))?;
-        self.searcher = self.part.reader.searcher();
+        self.reload()?;
         self.added_ids.clear();
         Ok(std::mem::take(&mut self.report))
     }
@@ -205,7 +251,9 @@ impl LocalStore {
             fields,
             open: Mutex::default(),
             writers: Mutex::default(),
+            incoming: Mutex::default(),
             max_checked: MAX_CHECKED_CANDIDATES,
+            id_filters: Arc::default(),
         })
     }
 
@@ -269,17 +317,21 @@ impl LocalStore {
                 .index
                 .writer_with_num_threads(1, WRITER_MEMORY)
                 .map_err(|e| StoreError::engine(&what, e))?;
-            part.reader.reload().map_err(|e| StoreError::engine(&what, e))?;
             let raw_bytes = partition::payload(&part.index)?.raw_bytes;
-            writers.open.push(PartitionWriter {
+            let mut w = PartitionWriter {
                 raw_bytes,
                 key: key.clone(),
                 searcher: part.reader.searcher(),
+                filters: Vec::new(),
+                id_filters: self.id_filters.clone(),
+                kw: self.fields.kw,
                 part,
                 writer,
                 added_ids: HashSet::new(),
                 report: CommitReport::default(),
-            });
+            };
+            w.reload()?;
+            writers.open.push(w);
         }
         Ok(writers.open.last_mut().expect("just pushed"))
     }
@@ -324,9 +376,49 @@ impl LocalStore {
             .saturating_sub(docs.iter().map(|p| p.bytes).sum());
         let w = self.writer(writers, key)?;
         for p in docs {
-            w.add(&self.fields, p)?;
+            w.add(p)?;
         }
         Ok(())
+    }
+
+    /// Hand documents to their partitions: a partition being written takes
+    /// them at once (its indexing thread works while their senders wait for
+    /// the commit); the others wait in `pending`, written largest first when
+    /// too much waits.
+    fn place(&self, writers: &mut Writers, docs: Vec<(PartitionKey, Prepared)>) -> Result<(), StoreError> {
+        for (key, p) in docs {
+            if let Some(w) = writers.open.iter_mut().find(|w| w.key == key) {
+                w.add(p)?;
+                continue;
+            }
+            writers.pending_bytes += p.bytes;
+            writers.pending.entry(key).or_default().push(p);
+        }
+        while writers.pending_bytes > PENDING_MAX_BYTES {
+            let Some(key) = writers
+                .pending
+                .iter()
+                .max_by_key(|(_, v)| v.len())
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            self.write_pending(writers, &key)?;
+        }
+        Ok(())
+    }
+
+    /// Place the documents appended while the writers were busy.
+    fn take_incoming(&self, writers: &mut Writers) -> Result<(), StoreError> {
+        let docs = {
+            let mut incoming = lock(&self.incoming);
+            incoming.bytes = 0;
+            std::mem::take(&mut incoming.docs)
+        };
+        if docs.is_empty() {
+            return Ok(());
+        }
+        self.place(writers, docs)
     }
 
     /// Tenants that have partitions.
@@ -385,6 +477,7 @@ impl LocalStore {
         validate_tenant(tenant)?;
         let keys = partition::list(&self.root, tenant, i64::MIN, cutoff.timestamp_micros())?;
         let mut writers = lock(&self.writers);
+        self.take_incoming(&mut writers)?;
         let mut deleted = Vec::new();
         for key in keys {
             if key.span_micros().1 > cutoff.timestamp_micros() {
@@ -863,27 +956,31 @@ impl EventStore for LocalStore {
                 },
             ));
         }
-        let mut writers = lock(&self.writers);
-        for (key, p) in prepared {
-            writers.pending_bytes += p.bytes;
-            writers.pending.entry(key).or_default().push(p);
-        }
-        while writers.pending_bytes > PENDING_MAX_BYTES {
-            let Some(key) = writers
-                .pending
-                .iter()
-                .max_by_key(|(_, v)| v.len())
-                .map(|(k, _)| k.clone())
-            else {
-                break;
-            };
-            self.write_pending(&mut writers, &key)?;
-        }
-        Ok(())
+        let mut writers = match self.writers.try_lock() {
+            Ok(w) => w,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                // A commit holds the writers: leave the documents for the next
+                // one instead of waiting, unless too much waits already.
+                let mut incoming = lock(&self.incoming);
+                incoming.bytes += prepared.iter().map(|(_, p)| p.bytes).sum::<usize>();
+                incoming.docs.extend(prepared);
+                if incoming.bytes <= PENDING_MAX_BYTES {
+                    return Ok(());
+                }
+                drop(incoming);
+                let mut writers = lock(&self.writers);
+                self.take_incoming(&mut writers)?;
+                return Ok(());
+            }
+        };
+        self.take_incoming(&mut writers)?;
+        self.place(&mut writers, prepared)
     }
 
     fn commit(&self) -> Result<CommitReport, StoreError> {
         let mut writers = lock(&self.writers);
+        self.take_incoming(&mut writers)?;
         let mut keys: Vec<PartitionKey> = writers.pending.keys().cloned().collect();
         keys.sort();
         for key in keys {

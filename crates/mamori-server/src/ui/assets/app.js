@@ -1250,6 +1250,11 @@
             h('tbody', live.map(([name, c]) => h('tr', h('td', name), h('td.num', fmtN(c.events)), h('td.num', fmtN(c.bytes)),
               h('td.num', c.rejected ? h('span.badge.bad', fmtN(c.rejected)) : '0'), h('td.num', fmtN(c.dropped)), h('td', c.last_event_at ? `${fmtTime(c.last_event_at)} (${ago(c.last_event_at)})` : '–')))))
             : h('div.muted', 'Nothing received since the server started.')),
+        ...(byLabel.listeners || []).length ? [h('div.box', h('h3', 'Syslog listeners'),
+          h('table#listeners', h('thead', h('tr', h('th', 'Listener'), h('th.num', 'Messages'), h('th.num', 'Oversized (dead letter)'), h('th.num', 'Dropped by the kernel'))),
+            h('tbody', byLabel.listeners.map((l) => h('tr', h('td', l.listener), h('td.num', fmtN(l.messages)),
+              h('td.num', l.oversized ? h('span.badge.bad', fmtN(l.oversized)) : '0'),
+              h('td.num', l.kernel_drops == null ? '–' : (l.kernel_drops ? h('span.badge.bad', fmtN(l.kernel_drops)) : '0')))))))] : [],
         h('div.box', h('h3', 'Feeds by source (labels.source)'), feeds(byLabel.feeds, 'labels.source')),
         h('div.box', h('h3', 'Feeds by data set (event.dataset)'), feeds(byDataset.feeds, 'event.dataset')),
         h('div.muted', 'A feed is silent when it used to send most hours and has sent nothing for 6 hours.'));
