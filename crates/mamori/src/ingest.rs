@@ -317,10 +317,14 @@ impl<'scope, 'env> Appender<'scope, 'env> {
             return Ok(());
         };
         let previous = self.join()?;
-        self.in_flight = Some(self.scope.spawn(move || {
-            let found = rules.detections_except(&batch, except);
-            (batch, found)
-        }));
+        let handle = std::thread::Builder::new()
+            .name("mamori-detect".into())
+            .spawn_scoped(self.scope, move || {
+                let found = rules.detections_except(&batch, except);
+                (batch, found)
+            })
+            .context("starting the detection thread")?;
+        self.in_flight = Some(handle);
         if let Some(events) = previous {
             self.store.append(events)?;
         }
