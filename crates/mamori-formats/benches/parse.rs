@@ -146,7 +146,10 @@ fn main() {
         return;
     }
     files.sort();
-    let inputs: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).expect("readable")).collect();
+    let inputs: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(f).expect("readable"))
+        .collect();
     let what = format!("{} files under shared/data/evtx", files.len());
     let (mut bytes, mut events, mut bad, mut secs) = (0, 0, 0, 0.0);
     for input in &inputs {
@@ -158,7 +161,10 @@ fn main() {
     }
     row("evtx", &what, bytes, events, bad, secs);
     for (name, dump) in [
-        ("evtx crate: chunks_json_bytes (evtx_dump)", dump_chunks as fn(Vec<u8>) -> (u64, u64)),
+        (
+            "evtx crate: chunks_json_bytes (evtx_dump)",
+            dump_chunks as fn(Vec<u8>) -> (u64, u64),
+        ),
         ("evtx crate: records_json", dump_records),
     ] {
         let (mut bytes, mut events, mut bad, mut secs) = (0, 0, 0, 0.0);
