@@ -419,31 +419,48 @@ fn lookup<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
     if let Some(v) = map.get(path) {
         return Some(v);
     }
-    // Try every split point: "a.b.c" → a → "b.c", "a.b" → c.
-    let mut idx = 0;
-    while let Some(off) = path[idx..].find('.') {
-        let at = idx + off;
-        if let Some(Value::Object(inner)) = map.get(&path[..at])
+    // Try every split point, shortest first: "a.b.c" → a → "b.c", "a.b" → c.
+    for (at, inner) in prefixes(map, path) {
+        if let Value::Object(inner) = inner
             && let Some(v) = lookup(inner, &path[at + 1..])
         {
             return Some(v);
         }
-        idx = at + 1;
     }
     None
+}
+
+/// The keys of `map` that are `path` up to one of its dots, shortest first,
+/// as (the dot's index, value). Looked up split by split when the path has
+/// fewer dots than the map has keys, else found by going over the keys, so
+/// that a path of a million dots costs one pass, not a million lookups.
+fn prefixes<'a, 'p>(
+    map: &'a Map<String, Value>,
+    path: &'p str,
+) -> impl Iterator<Item = (usize, &'a Value)> + use<'a, 'p> {
+    let dots = path.bytes().filter(|&b| b == b'.').count();
+    let mut found: Vec<(usize, &'a Value)> = if dots <= map.len() {
+        path.bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'.')
+            .filter_map(|(at, _)| map.get(&path[..at]).map(|v| (at, v)))
+            .collect()
+    } else {
+        map.iter()
+            .filter(|(k, _)| path.as_bytes().get(k.len()) == Some(&b'.') && path.starts_with(k.as_str()))
+            .map(|(k, v)| (k.len(), v))
+            .collect()
+    };
+    found.sort_by_key(|&(at, _)| at);
+    found.into_iter()
 }
 
 fn collect<'a>(map: &'a Map<String, Value>, path: &str, out: &mut Vec<&'a Value>) {
     if let Some(v) = map.get(path) {
         push_leaves(v, out);
     }
-    let mut idx = 0;
-    while let Some(off) = path[idx..].find('.') {
-        let at = idx + off;
-        if let Some(v) = map.get(&path[..at]) {
-            collect_in(v, &path[at + 1..], out);
-        }
-        idx = at + 1;
+    for (at, v) in prefixes(map, path) {
+        collect_in(v, &path[at + 1..], out);
     }
 }
 
@@ -643,6 +660,40 @@ mod tests {
             collect(&e.doc, path, &mut slow);
             assert_eq!(fast, slow, "{path}");
         }
+    }
+
+    #[test]
+    fn lookups_over_keys_and_over_splits_agree() {
+        let doc = json!({"a": {"b": 1}, "a.b": 2, "a.b.c": {"d": 3}, "x": 4, "a.b.c.d.e": 5, "q": {"r.s": {"t": 6}}});
+        let Value::Object(map) = doc else { unreachable!() };
+        for path in [
+            "a.b",
+            "a.b.c.d",
+            "a.b.c.d.e",
+            "q.r.s.t",
+            "a",
+            "a.b.c.d.e.f",
+            "x.y",
+            "q.r",
+        ] {
+            let by_splits: Vec<_> = path
+                .match_indices('.')
+                .filter_map(|(at, _)| map.get(&path[..at]).map(|v| (at, v)))
+                .collect();
+            let mut by_keys: Vec<_> = map
+                .iter()
+                .filter(|(k, _)| path.as_bytes().get(k.len()) == Some(&b'.') && path.starts_with(k.as_str()))
+                .map(|(k, v)| (k.len(), v))
+                .collect();
+            by_keys.sort_by_key(|&(at, _)| at);
+            assert_eq!(prefixes(&map, path).collect::<Vec<_>>(), by_splits, "{path}");
+            assert_eq!(by_keys, by_splits, "{path}");
+        }
+        let mut e = ev();
+        e.set("w", Value::Object(map));
+        assert_eq!(e.get("w.a.b.c.d"), Some(&json!(3)));
+        assert_eq!(e.get("w.q.r.s.t"), Some(&json!(6)));
+        assert_eq!(e.values("w.a.b"), vec![&json!(2), &json!(1)]);
     }
 
     #[test]

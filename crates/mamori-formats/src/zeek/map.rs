@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use mamori_model::Event;
+use mamori_model::event::MAX_DEPTH;
 use mamori_model::event::format_ts;
 use serde_json::{Map, Value, json};
 
@@ -191,7 +192,9 @@ pub(super) fn map(
 }
 
 /// Dotted names as nested objects (`id.orig_h` → `{"id":{"orig_h":…}}`), as
-/// [`Event::set`] would make them, built in one go.
+/// [`Event::set`] would make them under `zeek.<log>`, built in one go: at
+/// most [`MAX_DEPTH`] objects deep in the event, the rest of a name of very
+/// many dots one key.
 fn nest(fields: Map<String, Value>) -> Map<String, Value> {
     let mut out = Map::new();
     for (name, value) in fields {
@@ -200,7 +203,7 @@ fn nest(fields: Map<String, Value>) -> Map<String, Value> {
             continue;
         }
         let mut map = &mut out;
-        let mut parts = name.split('.').peekable();
+        let mut parts = name.splitn(MAX_DEPTH - 2, '.').peekable();
         while let Some(part) = parts.next() {
             if parts.peek().is_none() {
                 map.insert(part.to_string(), value);
