@@ -314,6 +314,11 @@ pub(crate) fn text_time(s: &str) -> Option<DateTime<Utc>> {
     if s.is_empty() {
         return None;
     }
+    // `2019-11-14T16:01:32.658982+0000` (Suricata): what the first format
+    // below reads, found without chrono (RFC 3339 does not allow it).
+    if let Some(t) = time::rfc3339_fast(s, true) {
+        return Some(t);
+    }
     if let Some(t) = time::rfc3339(s) {
         return Some(t);
     }

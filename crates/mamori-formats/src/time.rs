@@ -10,7 +10,7 @@ const MILLIS_ABOVE: f64 = 1e11;
 /// An RFC 3339 time, converted to UTC.
 pub(crate) fn rfc3339(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
-    rfc3339_fast(s)
+    rfc3339_fast(s, false)
         .or_else(|| {
             DateTime::parse_from_rfc3339(s)
                 .ok()
@@ -21,8 +21,10 @@ pub(crate) fn rfc3339(s: &str) -> Option<DateTime<Utc>> {
 
 /// [`rfc3339`] for the usual shape, `YYYY-MM-DDTHH:MM:SS[.f]` and `Z` or
 /// `±hh:mm` exactly (1 to 9 digits of fraction, no leap second); `None` for
-/// anything else, which chrono then reads.
-fn rfc3339_fast(s: &str) -> Option<DateTime<Utc>> {
+/// anything else, which chrono then reads. With `hhmm`, the offset is
+/// `±hhmm` instead (what chrono's `%Y-%m-%dT%H:%M:%S%.f%z` reads, and RFC
+/// 3339 does not allow), and `Z` is not accepted.
+pub(crate) fn rfc3339_fast(s: &str, hhmm: bool) -> Option<DateTime<Utc>> {
     let b = s.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
@@ -45,9 +47,12 @@ fn rfc3339_fast(s: &str) -> Option<DateTime<Utc>> {
         at += 1 + digits;
     }
     let offset = match &b[at..] {
-        [b'Z'] => 0,
-        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
-            let (h, m) = (num(at + 1, at + 3)?, num(at + 4, at + 6)?);
+        [b'Z'] if !hhmm => 0,
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] | [sign @ (b'+' | b'-'), _, _, _, _]
+            if hhmm == (b.len() - at == 5) =>
+        {
+            let minutes = if hhmm { at + 3 } else { at + 4 };
+            let (h, m) = (num(at + 1, at + 3)?, num(minutes, minutes + 2)?);
             if h > 23 || m > 59 {
                 return None;
             }
@@ -124,7 +129,7 @@ mod tests {
             "0001-01-01T00:00:00Z",
         ];
         for s in base {
-            assert!(rfc3339_fast(s).is_some() || s.contains(":60"), "{s}");
+            assert!(rfc3339_fast(s, false).is_some() || s.contains(":60"), "{s}");
         }
         let special = b"0123456789-+:TtZz. x";
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
@@ -148,8 +153,59 @@ mod tests {
                 }
             }
             let s = String::from_utf8(s).unwrap();
-            if let Some(t) = rfc3339_fast(&s) {
+            if let Some(t) = rfc3339_fast(&s, false) {
                 assert_eq!(Some(t), chrono(&s), "{s}");
+            }
+        }
+    }
+
+    /// With `hhmm`, the fast reading agrees with chrono's
+    /// `%Y-%m-%dT%H:%M:%S%.f%z` (no year range check, as there), and chrono's
+    /// RFC 3339 reading rejects what it accepts, so trying it first changes
+    /// nothing.
+    #[test]
+    fn hhmm_fast_path_agrees_with_chrono() {
+        let chrono = |s: &str| {
+            DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z")
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        };
+        let base = [
+            "2019-11-14T16:01:32.658982+0000",
+            "2019-11-14T16:01:32-0700",
+            "0000-01-01T00:00:00.1+2359",
+            "2024-02-29T23:59:59.123456789-1130",
+        ];
+        for s in base {
+            assert!(rfc3339_fast(s, true).is_some(), "{s}");
+            assert_eq!(rfc3339_fast(s, true), chrono(s), "{s}");
+            assert!(DateTime::parse_from_rfc3339(s).is_err(), "{s}");
+        }
+        let special = b"0123456789-+:TtZz. x";
+        let mut seed = 0x51_7cc1_b727_220au64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..200_000 {
+            let mut s = base[(next() % base.len() as u64) as usize].as_bytes().to_vec();
+            for _ in 0..1 + next() % 3 {
+                let at = (next() % (s.len() as u64 + 1)) as usize;
+                let c = special[(next() % special.len() as u64) as usize];
+                match next() % 3 {
+                    0 if at < s.len() => s[at] = c,
+                    1 if at < s.len() => {
+                        s.remove(at);
+                    }
+                    _ => s.insert(at, c),
+                }
+            }
+            let s = String::from_utf8(s).unwrap();
+            if let Some(t) = rfc3339_fast(&s, true) {
+                assert_eq!(Some(t), chrono(&s), "{s}");
+                assert!(DateTime::parse_from_rfc3339(&s).is_err(), "{s}");
             }
         }
     }

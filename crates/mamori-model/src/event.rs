@@ -157,7 +157,7 @@ impl Event {
 
     /// The tenant (customer) this event belongs to.
     pub fn tenant(&self) -> &str {
-        self.doc.get("tenant").and_then(Value::as_str).unwrap_or("")
+        find(&self.doc, "tenant").and_then(Value::as_str).unwrap_or("")
     }
 
     /// `event.id`: stable across re-ingestion of the same record.
@@ -234,7 +234,8 @@ impl Event {
             return;
         }
         if !self.dotted
-            && (has_dotted_key(&value) || path.bytes().filter(|&b| b == b'.').count() >= MAX_DEPTH)
+            && (has_dotted_key(&value)
+                || (path.len() > MAX_DEPTH && path.bytes().filter(|&b| b == b'.').count() >= MAX_DEPTH))
         {
             self.dotted = true;
         }
@@ -310,7 +311,7 @@ pub fn format_ts(ts: DateTime<Utc>) -> String {
     ] {
         out[at] = b;
     }
-    out.iter().map(|&b| b as char).collect()
+    ascii(&out)
 }
 
 /// An id as text: 32 lower-case hex digits, as `format!("{:032x}")` writes
@@ -322,7 +323,12 @@ pub fn id_hex(mut n: u128) -> String {
         *slot = DIGITS[(n & 0xf) as usize];
         n >>= 4;
     }
-    out.iter().map(|&b| b as char).collect()
+    ascii(&out)
+}
+
+/// ASCII bytes as a `String`.
+fn ascii(bytes: &[u8]) -> String {
+    std::str::from_utf8(bytes).map(str::to_owned).unwrap_or_default()
 }
 
 /// [`Event::set`] on `map`: an existing key is looked up without allocating,
@@ -341,7 +347,7 @@ fn set_path(map: &mut Map<String, Value>, path: &str, value: Value, depth: usize
         None
     };
     let Some((head, rest)) = split else {
-        match map.get_mut(path) {
+        match find_mut(map, path) {
             Some(slot) => *slot = value,
             None => {
                 map.insert(path.to_string(), value);
@@ -349,7 +355,7 @@ fn set_path(map: &mut Map<String, Value>, path: &str, value: Value, depth: usize
         }
         return;
     };
-    if let Some(slot) = map.get_mut(head) {
+    if let Some(slot) = find_mut(map, head) {
         if !slot.is_object() {
             *slot = Value::Object(Map::with_capacity(NESTED_FIELDS));
         }
@@ -361,6 +367,30 @@ fn set_path(map: &mut Map<String, Value>, path: &str, value: Value, depth: usize
     let mut inner = Map::with_capacity(NESTED_FIELDS);
     set_path(&mut inner, rest, value, depth + 1);
     map.insert(head.to_string(), Value::Object(inner));
+}
+
+/// Objects of at most this many keys are searched by comparing keys in
+/// order rather than by hashing: a document's objects are small, and
+/// comparing a few short keys (mostly their lengths) is cheaper than one
+/// SipHash of the key.
+const SCAN: usize = 16;
+
+/// The value of `key` in `map`.
+fn find<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if map.len() <= SCAN {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
+    }
+}
+
+/// The value of `key` in `map`, to change.
+fn find_mut<'a>(map: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Value> {
+    if map.len() <= SCAN {
+        map.iter_mut().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get_mut(key)
+    }
 }
 
 /// True when some key in `v`, at any depth, contains a dot.
@@ -379,8 +409,8 @@ fn walk<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
     let mut rest = path;
     loop {
         match rest.bytes().position(|b| b == b'.') {
-            None => return map.get(rest),
-            Some(at) => match map.get(&rest[..at]) {
+            None => return find(map, rest),
+            Some(at) => match find(map, &rest[..at]) {
                 Some(Value::Object(inner)) => {
                     map = inner;
                     rest = &rest[at + 1..];
@@ -395,12 +425,12 @@ fn walk<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
 fn collect_walk<'a>(map: &'a Map<String, Value>, path: &str, out: &mut Vec<&'a Value>) {
     match path.bytes().position(|b| b == b'.') {
         None => {
-            if let Some(v) = map.get(path) {
+            if let Some(v) = find(map, path) {
                 push_leaves(v, out);
             }
         }
         Some(at) => {
-            if let Some(v) = map.get(&path[..at]) {
+            if let Some(v) = find(map, &path[..at]) {
                 collect_walk_in(v, &path[at + 1..], out);
             }
         }
