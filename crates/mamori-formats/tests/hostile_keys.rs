@@ -77,3 +77,16 @@ fn headers_and_pairs() {
     let cef = format!("CEF:0|v|p|1|sig|name|5|src=10.0.0.1 {k}=1\n");
     assert_eq!(parse_in_time(Format::Cef, cef).0, 1);
 }
+
+/// One key repeated 100,000 times in a line: the values make one array,
+/// built in linear time.
+#[test]
+fn repeated_keys() {
+    let pairs = "k=1 ".repeat(100_000);
+    let kv = format!("time=2024-05-01T10:00:00Z src=10.0.0.1 {pairs}\n");
+    assert_eq!(parse_in_time(Format::Kv, kv).0, 1);
+    let cef = format!("CEF:0|v|p|1|sig|name|5|src=10.0.0.1 {pairs}\n");
+    assert_eq!(parse_in_time(Format::Cef, cef).0, 1);
+    let leef = format!("LEEF:1.0|v|p|1|id|src=10.0.0.1\t{}\n", "k=1\t".repeat(100_000));
+    assert_eq!(parse_in_time(Format::Leef, leef).0, 1);
+}
