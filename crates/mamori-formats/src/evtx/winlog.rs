@@ -452,8 +452,13 @@ pub(super) struct Fields<'a>(&'a Map<String, Value>);
 impl<'a> Fields<'a> {
     /// The value of `key`, trimmed, unless it is a placeholder.
     pub fn get(&self, key: &str) -> Option<&'a str> {
-        self.0
-            .get(key)
+        // Few fields: comparing names is cheaper than hashing.
+        let found = if self.0.len() <= 32 {
+            self.0.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+        } else {
+            self.0.get(key)
+        };
+        found
             .and_then(Value::as_str)
             .map(str::trim)
             .filter(|v| !absent(v))

@@ -41,11 +41,21 @@ struct Fields<'a>(&'a Map<String, Value>);
 
 impl<'a> Fields<'a> {
     fn get(&self, name: &str) -> Option<&'a Value> {
-        self.0.get(name).or_else(|| {
+        self.find(name).or_else(|| {
             name.contains('.')
-                .then(|| self.0.get(&name.replace('.', "_")))
+                .then(|| self.find(&name.replace('.', "_")))
                 .flatten()
         })
+    }
+
+    /// The field `name`: found by comparing names when there are few of
+    /// them (cheaper than hashing), else looked up.
+    fn find(&self, name: &str) -> Option<&'a Value> {
+        if self.0.len() <= 32 {
+            self.0.iter().find(|(k, _)| k.as_str() == name).map(|(_, v)| v)
+        } else {
+            self.0.get(name)
+        }
     }
 
     fn str(&self, name: &str) -> Option<&'a str> {
