@@ -132,13 +132,17 @@ fn number(t: &Token, what: &str) -> Result<Option<u64>, Failure> {
     }
 }
 
+/// Quotes tried as the end of a request with unescaped quotes in it.
+const REQUEST_ENDS: usize = 64;
+
 /// The tokens of a common/combined line, checked by [`fields`].
 ///
 /// Some servers (Tomcat) write the request without escaping its quotes
 /// (`"GET /a?q="><x> HTTP/1.1" 404 997`). When the plain reading fails, the
 /// request is taken to end at the first later quote after which the rest of
 /// the line reads as status, bytes and the optional fields, as Elastic's
-/// grok patterns do.
+/// grok patterns do. At most [`REQUEST_ENDS`] such quotes are tried, so that
+/// a line of many quotes is not read once per quote.
 fn tokens_of(text: &str) -> Result<Vec<Token<'_>>, Failure> {
     let first = tokenize(text).and_then(|t| fields(&t).map(|_| ()).map(|()| t));
     let Err(failure) = first else { return first };
@@ -148,12 +152,13 @@ fn tokens_of(text: &str) -> Result<Vec<Token<'_>>, Failure> {
     let Ok(mut before) = tokenize(&text[..open]) else {
         return Err(failure);
     };
-    for (i, _) in text[open + 1..].match_indices('"') {
+    let candidates = text[open + 1..]
+        .match_indices('"')
+        .filter(|(i, _)| text[open + 1 + i + 1..].starts_with(' '))
+        .take(REQUEST_ENDS);
+    for (i, _) in candidates {
         let close = open + 1 + i;
         let rest = &text[close + 1..];
-        if !rest.starts_with(' ') {
-            continue;
-        }
         let Ok(after) = tokenize(rest) else { continue };
         let mut tokens = std::mem::take(&mut before);
         tokens.push(Token {
