@@ -90,3 +90,36 @@ fn long_lines_of_one_character_parse_in_linear_time() {
     }
     assert!(slow.is_empty(), "not done within {LIMIT:?}: {slow:#?}");
 }
+
+/// The same for the JSON document formats: 256 KiB of one filler inside
+/// the list of records, after a real record.
+#[test]
+fn long_documents_of_one_filler_parse_in_linear_time() {
+    let docs: &[(&str, &str, &str)] = &[
+        ("cloudtrail", "{\"Records\":[", "]}"),
+        ("guardduty", "[", "]"),
+        ("securityhub", "{\"Findings\":[", "]}"),
+    ];
+    let record = r#"{"eventVersion":"1.08","eventTime":"2024-05-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"10.0.0.1"}"#;
+    let mut slow = Vec::new();
+    for &(name, open, close) in docs {
+        let format = Format::from_name(name).expect("format");
+        for filler in [
+            "{},", "{", "}", "[", "]", "\"", ",", "\\", "{\"a\":", "[{", "\"\\u",
+        ] {
+            let mut input = format!("{open}{record},");
+            while input.len() < LEN {
+                input.push_str(filler);
+            }
+            input.push_str(close);
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(run(format, &input).len());
+            });
+            if rx.recv_timeout(LIMIT).is_err() {
+                slow.push(format!("{name} with {filler:?}"));
+            }
+        }
+    }
+    assert!(slow.is_empty(), "not done within {LIMIT:?}: {slow:#?}");
+}
