@@ -77,16 +77,19 @@ pub fn map_record(
 
     let created = sys.time.as_deref().and_then(time::rfc3339);
     let time = created.or(record_time);
-    let mut ev = Event::new(&ctx.tenant, time.unwrap_or(ctx.ingest_time), original);
+    let id = match (&sys.computer, &sys.record_id) {
+        (Some(computer), Some(record_id)) => {
+            let log = sys.channel.as_deref().or(sys.provider.as_deref()).unwrap_or("");
+            let created = sys.time.as_deref().unwrap_or("");
+            let key = format!("{computer}/{log}/{record_id}/{created}");
+            Event::derived_id(&ctx.tenant, &key)
+        }
+        _ => Event::derived_id(&ctx.tenant, original),
+    };
+    let mut ev = Event::with_id(&ctx.tenant, time.unwrap_or(ctx.ingest_time), original, id);
     if time.is_none() {
         ev.add_tag(TIMESTAMP_MISSING);
         ev.set("event.ingested", json!(format_ts(ctx.ingest_time)));
-    }
-    if let (Some(computer), Some(record_id)) = (&sys.computer, &sys.record_id) {
-        let log = sys.channel.as_deref().or(sys.provider.as_deref()).unwrap_or("");
-        let created = sys.time.as_deref().unwrap_or("");
-        let key = format!("{computer}/{log}/{record_id}/{created}");
-        ev.set_id(Event::derived_id(&ctx.tenant, &key));
     }
 
     let event_data = event.get("EventData").map(event_data).unwrap_or_default();
