@@ -14,7 +14,7 @@ use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime
 use mamori_model::Event;
 use mamori_model::event::format_ts;
 use regex::Regex;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::cloudtrail::TIMESTAMP_MISSING;
 use crate::record::ParseContext;
@@ -216,17 +216,7 @@ pub(crate) fn safe_key(k: &str) -> String {
 
 /// Keep a raw pair at `<ns>.<safe key>`; a key seen again makes an array.
 pub(crate) fn put_raw(ev: &mut Event, ns: &str, key: &str, value: &str) {
-    let path = format!("{ns}.{}", safe_key(key));
-    let new = match ev.get(&path) {
-        None => json!(value),
-        Some(Value::Array(list)) => {
-            let mut list = list.clone();
-            list.push(json!(value));
-            Value::Array(list)
-        }
-        Some(old) => json!([old.clone(), value]),
-    };
-    ev.set(&path, new);
+    ev.push(&crate::netlog::join(ns, &safe_key(key)), json!(value));
 }
 
 /// Fill `related.ip` and `related.user` from the address and user fields set.

@@ -71,6 +71,43 @@ pub(crate) struct LineReader {
     line: u64,
     offset: u64,
     finished: bool,
+    /// The length of the last line read.
+    last_len: usize,
+}
+
+/// The most bytes a new line's buffer is sized for in advance.
+const LINE_CAPACITY: usize = 64 * 1024;
+
+/// Append bytes of `inner` to `buf` up to and including the next `\n`, at
+/// most `limit` of them: `(&mut inner).take(limit).read_until(b'\n', buf)`,
+/// searching with memchr. On an error, `buf` keeps what was read.
+fn read_until_newline(inner: &mut dyn BufRead, limit: usize, buf: &mut Vec<u8>) -> io::Result<()> {
+    let mut left = limit;
+    while left > 0 {
+        let available = match inner.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(());
+        }
+        let window = &available[..available.len().min(left)];
+        match memchr::memchr(b'\n', window) {
+            Some(i) => {
+                buf.extend_from_slice(&window[..=i]);
+                inner.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = window.len();
+                buf.extend_from_slice(window);
+                inner.consume(n);
+                left -= n;
+            }
+        }
+    }
+    Ok(())
 }
 
 impl LineReader {
@@ -82,19 +119,37 @@ impl LineReader {
             line: 0,
             offset: 0,
             finished: false,
+            last_len: 0,
         }
     }
 
     /// The next line, `None` at the end.
     pub fn next_line(&mut self) -> Option<Result<Line, ReadFailure>> {
+        // Sized like the line before, so that most lines take one allocation.
+        let mut line = Line {
+            number: 0,
+            offset: 0,
+            raw: Vec::with_capacity(self.last_len.saturating_add(64).min(LINE_CAPACITY)),
+            too_long: false,
+        };
+        match self.read_line(&mut line)? {
+            Ok(()) => Some(Ok(line)),
+            Err(failure) => Some(Err(failure)),
+        }
+    }
+
+    /// The next line into `line` (its buffer reused), `None` at the end.
+    pub fn read_line(&mut self, line: &mut Line) -> Option<Result<(), ReadFailure>> {
         if self.finished {
             return None;
         }
-        let mut raw = Vec::new();
+        let raw = &mut line.raw;
+        raw.clear();
         let number = self.line + 1;
-        let limit = self.max_line as u64;
-        if let Err(error) = (&mut self.inner).take(limit).read_until(b'\n', &mut raw) {
-            return Some(Err(self.fail(number, raw, error)));
+        let limit = self.max_line;
+        if let Err(error) = read_until_newline(&mut *self.inner, limit, raw) {
+            let partial = std::mem::take(raw);
+            return Some(Err(self.fail(number, partial, error)));
         }
         if raw.is_empty() {
             self.finished = true;
@@ -103,20 +158,19 @@ impl LineReader {
         let mut offset = self.offset;
         self.offset += raw.len() as u64;
         self.line = number;
+        self.last_len = raw.len();
         if number == 1 && raw.starts_with(BOM) {
             raw.drain(..BOM.len());
             offset += BOM.len() as u64;
         }
-        let too_long = raw.len() as u64 >= limit && !raw.ends_with(b"\n");
+        let too_long = raw.len() >= limit && !raw.ends_with(b"\n");
         if too_long && let Err(error) = self.skip_rest_of_line() {
             return Some(Err(self.fail(number, Vec::new(), error)));
         }
-        Some(Ok(Line {
-            number,
-            offset,
-            raw,
-            too_long,
-        }))
+        line.number = number;
+        line.offset = offset;
+        line.too_long = too_long;
+        Some(Ok(()))
     }
 
     /// Everything left, appended to `buf`. On error, `buf` keeps what was read.
@@ -148,7 +202,7 @@ impl LineReader {
             if buf.is_empty() {
                 return Ok(());
             }
-            let (n, done) = match buf.iter().position(|&b| b == b'\n') {
+            let (n, done) = match memchr::memchr(b'\n', buf) {
                 Some(i) => (i + 1, true),
                 None => (buf.len(), false),
             };
@@ -190,6 +244,8 @@ pub(crate) struct LineItems<P> {
     lines: LineReader,
     parser: P,
     ctx: ParseContext,
+    /// The line being handed to the parser, its buffer reused.
+    line: Line,
 }
 
 impl<P: LineParser + 'static> LineItems<P> {
@@ -204,6 +260,12 @@ impl<P: LineParser + 'static> LineItems<P> {
             lines: LineReader::new(input, max_line),
             parser,
             ctx: ctx.clone(),
+            line: Line {
+                number: 0,
+                offset: 0,
+                raw: Vec::new(),
+                too_long: false,
+            },
         })
     }
 }
@@ -216,10 +278,10 @@ impl<P: LineParser> Iterator for LineItems<P> {
             return Some(item);
         }
         loop {
-            match self.lines.next_line()? {
+            match self.lines.read_line(&mut self.line)? {
                 Err(failure) => return Some(failure.into_item(&self.ctx)),
-                Ok(line) => {
-                    if let Some(item) = self.parser.line(&line, &self.ctx) {
+                Ok(()) => {
+                    if let Some(item) = self.parser.line(&self.line, &self.ctx) {
                         return Some(item);
                     }
                 }

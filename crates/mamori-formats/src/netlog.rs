@@ -73,22 +73,22 @@ pub(crate) struct Ids {
 const IDS_REMEMBERED: usize = 1 << 16;
 
 impl Ids {
-    /// The id of the next record whose original is `original` and whose
-    /// derived id (tenant + original) is `derived`.
-    fn next_for(&mut self, tenant: &str, original: &str, derived: &str) -> Option<String> {
-        let key = u128::from_str_radix(derived, 16).unwrap_or_default();
+    /// The id of the next record whose original is `original`.
+    pub fn next(&mut self, tenant: &str, original: &str) -> String {
+        let key = Event::derived_hash(tenant, original);
         if self.seen.len() >= IDS_REMEMBERED && !self.seen.contains_key(&key) {
             self.seen.clear();
         }
         let n = self.seen.entry(key).or_insert(0);
         *n += 1;
-        (*n > 1).then(|| Event::derived_id(tenant, &format!("{original}\u{0}{n}")))
-    }
-
-    /// The id of the next record whose original is `original`.
-    pub fn next(&mut self, tenant: &str, original: &str) -> String {
-        let derived = Event::derived_id(tenant, original);
-        self.next_for(tenant, original, &derived).unwrap_or(derived)
+        let hash = if *n > 1 {
+            // The id of `{original}\0{n}`.
+            let occurrence = n.to_string();
+            Event::derived_hash_parts(tenant, &[original, "\0", &occurrence])
+        } else {
+            key
+        };
+        mamori_model::event::id_hex(hash)
     }
 }
 
@@ -100,10 +100,8 @@ pub(crate) fn new_event(
     time: Option<DateTime<Utc>>,
     original: &str,
 ) -> Event {
-    let mut ev = Event::new(&ctx.tenant, time.unwrap_or(ctx.ingest_time), original);
-    if let Some(id) = ids.next_for(&ctx.tenant, original, ev.id()) {
-        ev.set_id(id);
-    }
+    let id = ids.next(&ctx.tenant, original);
+    let mut ev = Event::with_id(&ctx.tenant, time.unwrap_or(ctx.ingest_time), original, id);
     if time.is_none() {
         ev.add_tag(TIMESTAMP_MISSING);
         ev.set("event.ingested", json!(format_ts(ctx.ingest_time)));
@@ -129,12 +127,21 @@ pub(crate) fn set_host(ev: &mut Event, prefix: &str, value: &str) {
     if value.is_empty() || value == "-" {
         return;
     }
-    ev.set(&format!("{prefix}.address"), json!(value));
+    ev.set(&join(prefix, "address"), json!(value));
     if is_ip(value) {
-        ev.set(&format!("{prefix}.ip"), json!(value));
+        ev.set(&join(prefix, "ip"), json!(value));
     } else {
-        ev.set(&format!("{prefix}.domain"), json!(value));
+        ev.set(&join(prefix, "domain"), json!(value));
     }
+}
+
+/// `prefix.leaf` (cheaper than `format!`).
+pub(crate) fn join(prefix: &str, leaf: &str) -> String {
+    let mut path = String::with_capacity(prefix.len() + 1 + leaf.len());
+    path.push_str(prefix);
+    path.push('.');
+    path.push_str(leaf);
+    path
 }
 
 /// `related.ip`: the unique addresses among `source.ip` and `destination.ip`.
@@ -306,6 +313,11 @@ pub(crate) fn text_time(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
     if s.is_empty() {
         return None;
+    }
+    // `2019-11-14T16:01:32.658982+0000` (Suricata): what the first format
+    // below reads, found without chrono (RFC 3339 does not allow it).
+    if let Some(t) = time::rfc3339_fast(s, true) {
+        return Some(t);
     }
     if let Some(t) = time::rfc3339(s) {
         return Some(t);

@@ -201,7 +201,7 @@ fn map(obj: Map<String, Value>, original: &str, ctx: &ParseContext, ids: &mut Id
     netlog::set_related_ip(&mut ev);
     if let Value::Object(obj) = rec {
         for (k, v) in obj {
-            ev.set(&format!("suricata.eve.{k}"), v);
+            ev.set(&netlog::join("suricata.eve", &k), v);
         }
     }
     ev
@@ -221,13 +221,13 @@ fn flow(ev: &mut Event, rec: &Value) {
     for (to_server, to_client, what) in pairs {
         let (a, b) = (n(to_server), n(to_client));
         if let Some(a) = a {
-            ev.set(&format!("source.{what}"), json!(a));
+            ev.set(&netlog::join("source", what), json!(a));
         }
         if let Some(b) = b {
-            ev.set(&format!("destination.{what}"), json!(b));
+            ev.set(&netlog::join("destination", what), json!(b));
         }
         if let (Some(a), Some(b)) = (a, b) {
-            ev.set(&format!("network.{what}"), json!(a.saturating_add(b)));
+            ev.set(&netlog::join("network", what), json!(a.saturating_add(b)));
         }
     }
     let start = text(rec, &["flow", "start"]).and_then(netlog::text_time);

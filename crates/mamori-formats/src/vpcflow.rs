@@ -396,7 +396,8 @@ fn map_record(
         if value == "-" {
             continue;
         }
-        let vendor = format!("aws.vpcflow.{}", name.replace('-', "_"));
+        // `aws.vpcflow.<name>`, made only for the fields that go there.
+        let vendor = || format!("aws.vpcflow.{}", name.replace('-', "_"));
         match name {
             "srcaddr" | "dstaddr" | "pkt-srcaddr" | "pkt-dstaddr" => {
                 let Some(addr) = ip(name) else { continue };
@@ -406,7 +407,7 @@ fn map_record(
                 match name {
                     "srcaddr" => ev.set("source.ip", json!(addr)),
                     "dstaddr" => ev.set("destination.ip", json!(addr)),
-                    _ => ev.set(&vendor, json!(addr)),
+                    _ => ev.set(&vendor(), json!(addr)),
                 }
             }
             "srcport" => ev.set("source.port", json!(num(name))),
@@ -430,7 +431,7 @@ fn map_record(
             "start" | "end" => {}
             "action" => {
                 ev.set("event.action", json!(value.to_ascii_lowercase()));
-                ev.set(&vendor, json!(value));
+                ev.set(&vendor(), json!(value));
                 match value {
                     "ACCEPT" => {
                         outcome = outcome.or(Some("success"));
@@ -444,7 +445,7 @@ fn map_record(
                 }
             }
             "log-status" => {
-                ev.set(&vendor, json!(value));
+                ev.set(&vendor(), json!(value));
                 let tag = match value {
                     "NODATA" => Some(NODATA_TAG),
                     "SKIPDATA" => Some(SKIPDATA_TAG),
@@ -460,7 +461,7 @@ fn map_record(
             "region" => ev.set("cloud.region", json!(value)),
             "az-id" => {
                 ev.set("cloud.availability_zone", json!(value));
-                ev.set(&vendor, json!(value));
+                ev.set(&vendor(), json!(value));
             }
             "flow-direction" => {
                 let direction = match value {
@@ -471,7 +472,7 @@ fn map_record(
                 if let Some(d) = direction {
                     ev.set("network.direction", json!(d));
                 }
-                ev.set(&vendor, json!(value));
+                ev.set(&vendor(), json!(value));
             }
             "type" => {
                 match value {
@@ -479,16 +480,16 @@ fn map_record(
                     "IPv6" => ev.set("network.type", json!("ipv6")),
                     _ => {}
                 }
-                ev.set(&vendor, json!(value));
+                ev.set(&vendor(), json!(value));
             }
             "tcp-flags" => {
                 if let Some(flags) = num(name) {
-                    ev.set(&vendor, json!(flags));
+                    ev.set(&vendor(), json!(flags));
                     ev.set("aws.vpcflow.tcp_flags_array", json!(tcp_flags(flags)));
                 }
             }
-            "version" | "traffic-path" => ev.set(&vendor, json!(num(name))),
-            _ => ev.set(&vendor, Value::String(value.to_string())),
+            "version" | "traffic-path" => ev.set(&vendor(), json!(num(name))),
+            _ => ev.set(&vendor(), Value::String(value.to_string())),
         }
     }
     // A record with a log status but no outcome yet (e.g. `OK` without action).

@@ -4,7 +4,9 @@
 //! a stable `event.id`, and `event.original` (the record exactly as received).
 //! Other fields are addressed by dotted ECS paths such as `source.ip`.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use std::fmt;
+
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use serde_json::{Map, Value};
 
 /// Why a document is not a valid event.
@@ -22,10 +24,29 @@ pub enum EventError {
 }
 
 /// One normalized record. The document is nested JSON keyed by ECS names.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Event {
     timestamp: DateTime<Utc>,
     doc: Map<String, Value>,
+    /// Whether some key of the document, at any depth, may contain a dot.
+    /// When none does, a dotted path names exactly one place, and lookups
+    /// walk it segment by segment without trying the other splits.
+    dotted: bool,
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        self.timestamp == other.timestamp && self.doc == other.doc
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("timestamp", &self.timestamp)
+            .field("doc", &self.doc)
+            .finish()
+    }
 }
 
 impl Event {
@@ -34,26 +55,56 @@ impl Event {
     pub fn new(tenant: &str, timestamp: DateTime<Utc>, original: impl Into<String>) -> Self {
         let original = original.into();
         let id = Self::derived_id(tenant, &original);
-        let mut ev = Event {
+        Self::with_id(tenant, timestamp, original, id)
+    }
+
+    /// A new event for `tenant` at `timestamp` holding `original`, whose
+    /// `event.id` is `id` (formats with ids of their own, or ids already
+    /// derived); the document is the one [`Event::new`] followed by
+    /// [`Event::set_id`] gives.
+    pub fn with_id(
+        tenant: &str,
+        timestamp: DateTime<Utc>,
+        original: impl Into<String>,
+        id: impl Into<String>,
+    ) -> Self {
+        // Most events end with 10–20 top-level fields: sized once.
+        let mut doc = Map::with_capacity(ROOT_FIELDS);
+        doc.insert("@timestamp".into(), Value::String(format_ts(timestamp)));
+        doc.insert("tenant".into(), Value::String(tenant.to_string()));
+        let mut event = Map::with_capacity(NESTED_FIELDS);
+        event.insert("id".into(), Value::String(id.into()));
+        event.insert("original".into(), Value::String(original.into()));
+        doc.insert("event".into(), Value::Object(event));
+        Event {
             timestamp,
-            doc: Map::new(),
-        };
-        ev.doc
-            .insert("@timestamp".into(), Value::String(format_ts(timestamp)));
-        ev.doc.insert("tenant".into(), Value::String(tenant.to_string()));
-        ev.set("event.id", Value::String(id));
-        ev.set("event.original", Value::String(original));
-        ev
+            doc,
+            dotted: false,
+        }
     }
 
     /// The id used when a format has no id of its own: a 128-bit hash of
     /// tenant and original, so re-ingesting the same record is idempotent.
     pub fn derived_id(tenant: &str, original: &str) -> String {
+        id_hex(Self::derived_hash(tenant, original))
+    }
+
+    /// The hash behind [`Event::derived_id`] (XXH3-128 of tenant, a zero
+    /// byte and original): `derived_id` is its 32 lower-case hex digits.
+    pub fn derived_hash(tenant: &str, original: &str) -> u128 {
+        Self::derived_hash_parts(tenant, &[original])
+    }
+
+    /// [`Event::derived_hash`] of an original given in parts: the hash of
+    /// their concatenation, without building it.
+    pub fn derived_hash_parts(tenant: &str, original: &[&str]) -> u128 {
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         h.update(tenant.as_bytes());
         h.update(&[0]);
-        h.update(original.as_bytes());
-        format!("{:032x}", h.digest128())
+        for part in original {
+            h.update(part.as_bytes());
+        }
+        h.digest128()
     }
 
     /// Rebuild an event from a stored document (as produced by [`Event::to_json`]).
@@ -65,7 +116,12 @@ impl Event {
         let timestamp = DateTime::parse_from_rfc3339(ts)
             .map_err(|_| EventError::BadTimestamp(ts.to_string()))?
             .with_timezone(&Utc);
-        let ev = Event { timestamp, doc };
+        let dotted = doc.iter().any(|(k, v)| k.contains('.') || has_dotted_key(v));
+        let ev = Event {
+            timestamp,
+            doc,
+            dotted,
+        };
         ev.doc
             .get("tenant")
             .and_then(Value::as_str)
@@ -101,7 +157,7 @@ impl Event {
 
     /// The tenant (customer) this event belongs to.
     pub fn tenant(&self) -> &str {
-        self.doc.get("tenant").and_then(Value::as_str).unwrap_or("")
+        find(&self.doc, "tenant").and_then(Value::as_str).unwrap_or("")
     }
 
     /// `event.id`: stable across re-ingestion of the same record.
@@ -147,7 +203,11 @@ impl Event {
     /// The value at a dotted path. Nested objects are walked first; a key that
     /// itself contains dots (`"a.b": 1`) is found too.
     pub fn get(&self, path: &str) -> Option<&Value> {
-        lookup(&self.doc, path)
+        if self.dotted {
+            lookup(&self.doc, path)
+        } else {
+            walk(&self.doc, path)
+        }
     }
 
     /// The string at a dotted path.
@@ -159,7 +219,11 @@ impl Event {
     /// `{"a":[{"b":1},{"b":[2,3]}]}` gives 1, 2, 3).
     pub fn values<'a>(&'a self, path: &str) -> Vec<&'a Value> {
         let mut out = Vec::new();
-        collect(&self.doc, path, &mut out);
+        if self.dotted {
+            collect(&self.doc, path, &mut out);
+        } else {
+            collect_walk(&self.doc, path, &mut out);
+        }
         out
     }
 
@@ -169,21 +233,49 @@ impl Event {
         if value.is_null() {
             return;
         }
-        let mut map = &mut self.doc;
-        let mut parts = path.split('.').peekable();
-        while let Some(part) = parts.next() {
-            if parts.peek().is_none() {
-                map.insert(part.to_string(), value);
+        if !self.dotted
+            && (has_dotted_key(&value)
+                || (path.len() > MAX_DEPTH && path.bytes().filter(|&b| b == b'.').count() >= MAX_DEPTH))
+        {
+            self.dotted = true;
+        }
+        set_path(&mut self.doc, path, value, 0);
+    }
+
+    /// Add a value to the field at `path`, as repeated keys of a record do:
+    /// an absent field is set to it, an array gets it appended, any other
+    /// value becomes the array of both. `Value::Null` is ignored.
+    pub fn push(&mut self, path: &str, value: Value) {
+        if value.is_null() {
+            return;
+        }
+        if !self.dotted {
+            let dotted = has_dotted_key(&value);
+            if let Some(slot) = walk_mut(&mut self.doc, path) {
+                match slot {
+                    Value::Array(list) => list.push(value),
+                    old => {
+                        let previous = std::mem::take(old);
+                        *old = Value::Array(vec![previous, value]);
+                    }
+                }
+                self.dotted = dotted;
                 return;
             }
-            let slot = map
-                .entry(part.to_string())
-                .or_insert_with(|| Value::Object(Map::new()));
-            if !slot.is_object() {
-                *slot = Value::Object(Map::new());
-            }
-            map = slot.as_object_mut().expect("just made an object");
+            return self.set(path, value);
         }
+        // Keys with dots: where `get` finds the field may not be where `set`
+        // puts it; read one, write the other.
+        let new = match self.get(path) {
+            None => value,
+            Some(Value::Array(list)) => {
+                let mut list = list.clone();
+                list.push(value);
+                Value::Array(list)
+            }
+            Some(old) => Value::Array(vec![old.clone(), value]),
+        };
+        self.set(path, new);
     }
 
     /// Add a tag to `tags` (kept unique).
@@ -214,40 +306,245 @@ impl Event {
     }
 }
 
-/// `@timestamp` as written in documents: RFC 3339, UTC, microseconds.
+/// Top-level fields an event is sized for.
+const ROOT_FIELDS: usize = 16;
+/// Fields a nested object created by [`Event::set`] is sized for.
+const NESTED_FIELDS: usize = 4;
+/// The deepest an object made by [`Event::set`] goes (see [`set_path`]).
+pub const MAX_DEPTH: usize = 32;
+
+/// `@timestamp` as written in documents: RFC 3339, UTC, microseconds
+/// (`2024-05-01T10:00:00.123000Z`).
 pub fn format_ts(ts: DateTime<Utc>) -> String {
-    ts.to_rfc3339_opts(SecondsFormat::Micros, true)
+    let (date, time) = (ts.date_naive(), ts.time());
+    let nanos = time.nanosecond();
+    // Years outside 0..=9999 and leap seconds are chrono's to write.
+    if !(0..=9999).contains(&date.year()) || nanos >= 1_000_000_000 {
+        return ts.to_rfc3339_opts(SecondsFormat::Micros, true);
+    }
+    let mut out = [0u8; 27];
+    let mut put = |at: usize, width: usize, mut n: u32| {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(0, 4, date.year() as u32);
+    put(5, 2, date.month());
+    put(8, 2, date.day());
+    put(11, 2, time.hour());
+    put(14, 2, time.minute());
+    put(17, 2, time.second());
+    put(20, 6, nanos / 1000);
+    for (at, b) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+        (26, b'Z'),
+    ] {
+        out[at] = b;
+    }
+    ascii(&out)
+}
+
+/// An id as text: 32 lower-case hex digits, as `format!("{:032x}")` writes
+/// them ([`Event::derived_id`] is `id_hex(Event::derived_hash(..))`).
+pub fn id_hex(mut n: u128) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [b'0'; 32];
+    for slot in out.iter_mut().rev() {
+        *slot = DIGITS[(n & 0xf) as usize];
+        n >>= 4;
+    }
+    ascii(&out)
+}
+
+/// ASCII bytes as a `String`.
+fn ascii(bytes: &[u8]) -> String {
+    std::str::from_utf8(bytes).map(str::to_owned).unwrap_or_default()
+}
+
+/// [`Event::set`] on `map`: an existing key is looked up without allocating,
+/// a new one is inserted with the objects below it built first. Below
+/// [`MAX_DEPTH`] objects the rest of the path is one key, dots and all
+/// ([`Event::get`] finds it): a key of a million dots in some input must
+/// not become a million nested objects, which could not be dropped or
+/// serialized without overflowing the stack.
+fn set_path(map: &mut Map<String, Value>, path: &str, value: Value, depth: usize) {
+    let split = if depth + 1 < MAX_DEPTH {
+        // Paths are short: a byte loop beats a searcher here.
+        path.bytes()
+            .position(|b| b == b'.')
+            .map(|at| (&path[..at], &path[at + 1..]))
+    } else {
+        None
+    };
+    let Some((head, rest)) = split else {
+        match find_mut(map, path) {
+            Some(slot) => *slot = value,
+            None => {
+                map.insert(path.to_string(), value);
+            }
+        }
+        return;
+    };
+    if let Some(slot) = find_mut(map, head) {
+        if !slot.is_object() {
+            *slot = Value::Object(Map::with_capacity(NESTED_FIELDS));
+        }
+        if let Value::Object(inner) = slot {
+            set_path(inner, rest, value, depth + 1);
+        }
+        return;
+    }
+    let mut inner = Map::with_capacity(NESTED_FIELDS);
+    set_path(&mut inner, rest, value, depth + 1);
+    map.insert(head.to_string(), Value::Object(inner));
+}
+
+/// Objects of at most this many keys are searched by comparing keys in
+/// order rather than by hashing: a document's objects are small, and
+/// comparing a few short keys (mostly their lengths) is cheaper than one
+/// SipHash of the key.
+const SCAN: usize = 16;
+
+/// The value of `key` in `map`.
+fn find<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if map.len() <= SCAN {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
+    }
+}
+
+/// The value of `key` in `map`, to change.
+fn find_mut<'a>(map: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Value> {
+    if map.len() <= SCAN {
+        map.iter_mut().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get_mut(key)
+    }
+}
+
+/// True when some key in `v`, at any depth, contains a dot.
+fn has_dotted_key(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m.iter().any(|(k, v)| k.contains('.') || has_dotted_key(v)),
+        Value::Array(items) => items.iter().any(has_dotted_key),
+        _ => false,
+    }
+}
+
+/// [`lookup`] in a document none of whose keys contains a dot: the path's
+/// segments, one object after the other.
+fn walk<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let mut map = map;
+    let mut rest = path;
+    loop {
+        match rest.bytes().position(|b| b == b'.') {
+            None => return find(map, rest),
+            Some(at) => match find(map, &rest[..at]) {
+                Some(Value::Object(inner)) => {
+                    map = inner;
+                    rest = &rest[at + 1..];
+                }
+                _ => return None,
+            },
+        }
+    }
+}
+
+/// [`walk`], to change the value found.
+fn walk_mut<'a>(map: &'a mut Map<String, Value>, path: &str) -> Option<&'a mut Value> {
+    let mut map = map;
+    let mut rest = path;
+    loop {
+        match rest.bytes().position(|b| b == b'.') {
+            None => return find_mut(map, rest),
+            Some(at) => match find_mut(map, &rest[..at]) {
+                Some(Value::Object(inner)) => {
+                    map = inner;
+                    rest = &rest[at + 1..];
+                }
+                _ => return None,
+            },
+        }
+    }
+}
+
+/// [`collect`] in a document none of whose keys contains a dot.
+fn collect_walk<'a>(map: &'a Map<String, Value>, path: &str, out: &mut Vec<&'a Value>) {
+    match path.bytes().position(|b| b == b'.') {
+        None => {
+            if let Some(v) = find(map, path) {
+                push_leaves(v, out);
+            }
+        }
+        Some(at) => {
+            if let Some(v) = find(map, &path[..at]) {
+                collect_walk_in(v, &path[at + 1..], out);
+            }
+        }
+    }
+}
+
+fn collect_walk_in<'a>(v: &'a Value, rest: &str, out: &mut Vec<&'a Value>) {
+    match v {
+        Value::Object(inner) => collect_walk(inner, rest, out),
+        Value::Array(items) => items.iter().for_each(|i| collect_walk_in(i, rest, out)),
+        _ => {}
+    }
 }
 
 fn lookup<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
     if let Some(v) = map.get(path) {
         return Some(v);
     }
-    // Try every split point: "a.b.c" → a → "b.c", "a.b" → c.
-    let mut idx = 0;
-    while let Some(off) = path[idx..].find('.') {
-        let at = idx + off;
-        if let Some(Value::Object(inner)) = map.get(&path[..at])
+    // Try every split point, shortest first: "a.b.c" → a → "b.c", "a.b" → c.
+    for (at, inner) in prefixes(map, path) {
+        if let Value::Object(inner) = inner
             && let Some(v) = lookup(inner, &path[at + 1..])
         {
             return Some(v);
         }
-        idx = at + 1;
     }
     None
+}
+
+/// The keys of `map` that are `path` up to one of its dots, shortest first,
+/// as (the dot's index, value). Looked up split by split when the path has
+/// fewer dots than the map has keys, else found by going over the keys, so
+/// that a path of a million dots costs one pass, not a million lookups.
+fn prefixes<'a, 'p>(
+    map: &'a Map<String, Value>,
+    path: &'p str,
+) -> impl Iterator<Item = (usize, &'a Value)> + use<'a, 'p> {
+    let dots = path.bytes().filter(|&b| b == b'.').count();
+    let mut found: Vec<(usize, &'a Value)> = if dots <= map.len() {
+        path.bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'.')
+            .filter_map(|(at, _)| map.get(&path[..at]).map(|v| (at, v)))
+            .collect()
+    } else {
+        map.iter()
+            .filter(|(k, _)| path.as_bytes().get(k.len()) == Some(&b'.') && path.starts_with(k.as_str()))
+            .map(|(k, v)| (k.len(), v))
+            .collect()
+    };
+    found.sort_by_key(|&(at, _)| at);
+    found.into_iter()
 }
 
 fn collect<'a>(map: &'a Map<String, Value>, path: &str, out: &mut Vec<&'a Value>) {
     if let Some(v) = map.get(path) {
         push_leaves(v, out);
     }
-    let mut idx = 0;
-    while let Some(off) = path[idx..].find('.') {
-        let at = idx + off;
-        if let Some(v) = map.get(&path[..at]) {
-            collect_in(v, &path[at + 1..], out);
-        }
-        idx = at + 1;
+    for (at, v) in prefixes(map, path) {
+        collect_in(v, &path[at + 1..], out);
     }
 }
 
@@ -326,6 +623,7 @@ mod tests {
         let got: Vec<_> = e.values("a.b").into_iter().cloned().collect();
         assert_eq!(got, vec![json!(1), json!(2), json!(3)]);
         e.doc.insert("x.y".into(), json!("flat"));
+        e.dotted = true;
         assert_eq!(e.get_str("x.y"), Some("flat"));
     }
 
@@ -349,6 +647,248 @@ mod tests {
         let paths: Vec<_> = e.leaves().into_iter().map(|(p, _)| p).collect();
         assert!(paths.contains(&"source.ip".to_string()));
         assert_eq!(paths.iter().filter(|p| *p == "a.b").count(), 3);
+    }
+
+    /// `Event::set` as it was first written (allocating every segment), the
+    /// reference the faster one must agree with, key order included.
+    fn set_reference(mut map: &mut Map<String, Value>, path: &str, value: Value) {
+        if value.is_null() {
+            return;
+        }
+        let mut parts = path.split('.').peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                map.insert(part.to_string(), value);
+                return;
+            }
+            let slot = map
+                .entry(part.to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !slot.is_object() {
+                *slot = Value::Object(Map::new());
+            }
+            map = slot.as_object_mut().unwrap();
+        }
+    }
+
+    #[test]
+    fn set_agrees_with_the_reference_key_order_included() {
+        let deep = vec!["k"; MAX_DEPTH].join(".");
+        let paths = [
+            "a",
+            "a.b",
+            "a.b.c",
+            "a.b",
+            "x.y",
+            "a.c",
+            "a",
+            "a.b.c.d",
+            ".",
+            "",
+            "a..b",
+            "a.",
+            ".a",
+            "event.kind",
+            "event.id",
+            "tags.x",
+            &deep,
+        ];
+        let mut fast = ev();
+        let mut reference = ev();
+        for (i, p) in paths.iter().cycle().take(80).enumerate() {
+            let v = if i % 7 == 3 { Value::Null } else { json!(i) };
+            fast.set(p, v.clone());
+            set_reference(&mut reference.doc, p, v);
+            assert_eq!(
+                serde_json::to_string(&fast.doc).unwrap(),
+                serde_json::to_string(&reference.doc).unwrap(),
+                "after setting {p}"
+            );
+        }
+    }
+
+    /// Keys with dots reach a document through set values and stored
+    /// documents; lookups find them, and without them the segment walk
+    /// answers as the search over every split does.
+    #[test]
+    fn dotted_keys_from_values_and_documents_are_found() {
+        let mut e = ev();
+        assert!(!e.dotted);
+        e.set("winlog.event_data", json!({"a.b": "x", "c": [{"d.e": 1}]}));
+        assert!(e.dotted);
+        assert_eq!(e.get_str("winlog.event_data.a.b"), Some("x"));
+        assert_eq!(e.values("winlog.event_data.c.d.e"), vec![&json!(1)]);
+        let back = Event::from_json(&e.to_json()).unwrap();
+        assert!(back.dotted);
+        assert_eq!(back.get_str("winlog.event_data.a.b"), Some("x"));
+        let plain = Event::from_json(&ev().to_json()).unwrap();
+        assert!(!plain.dotted);
+
+        let e = ev();
+        for path in [
+            "source.ip",
+            "a.b",
+            "a",
+            "event.id",
+            "event",
+            "a.b.c",
+            "source.ip.x",
+            "",
+            ".",
+            "@timestamp",
+            "nope.x",
+        ] {
+            assert_eq!(walk(&e.doc, path), lookup(&e.doc, path), "{path}");
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            collect_walk(&e.doc, path, &mut fast);
+            collect(&e.doc, path, &mut slow);
+            assert_eq!(fast, slow, "{path}");
+        }
+    }
+
+    #[test]
+    fn lookups_over_keys_and_over_splits_agree() {
+        let doc = json!({"a": {"b": 1}, "a.b": 2, "a.b.c": {"d": 3}, "x": 4, "a.b.c.d.e": 5, "q": {"r.s": {"t": 6}}});
+        let Value::Object(map) = doc else { unreachable!() };
+        for path in [
+            "a.b",
+            "a.b.c.d",
+            "a.b.c.d.e",
+            "q.r.s.t",
+            "a",
+            "a.b.c.d.e.f",
+            "x.y",
+            "q.r",
+        ] {
+            let by_splits: Vec<_> = path
+                .match_indices('.')
+                .filter_map(|(at, _)| map.get(&path[..at]).map(|v| (at, v)))
+                .collect();
+            let mut by_keys: Vec<_> = map
+                .iter()
+                .filter(|(k, _)| path.as_bytes().get(k.len()) == Some(&b'.') && path.starts_with(k.as_str()))
+                .map(|(k, v)| (k.len(), v))
+                .collect();
+            by_keys.sort_by_key(|&(at, _)| at);
+            assert_eq!(prefixes(&map, path).collect::<Vec<_>>(), by_splits, "{path}");
+            assert_eq!(by_keys, by_splits, "{path}");
+        }
+        let mut e = ev();
+        e.set("w", Value::Object(map));
+        assert_eq!(e.get("w.a.b.c.d"), Some(&json!(3)));
+        assert_eq!(e.get("w.q.r.s.t"), Some(&json!(6)));
+        assert_eq!(e.values("w.a.b"), vec![&json!(2), &json!(1)]);
+    }
+
+    #[test]
+    fn deep_paths_end_in_one_dotted_key() {
+        let mut e = ev();
+        let path = vec!["k"; MAX_DEPTH + 3].join(".");
+        e.set(&path, json!(1));
+        assert!(e.dotted);
+        assert_eq!(e.get(&path), Some(&json!(1)));
+        let mut v = e.get("k").unwrap();
+        for _ in 0..MAX_DEPTH - 2 {
+            v = v.get("k").unwrap();
+        }
+        assert_eq!(v.get("k.k.k.k"), Some(&json!(1)));
+        // A million dots (a key in some input): no stack overflow in set,
+        // serialization or drop.
+        let mut e = ev();
+        e.set(&".".repeat(1_000_000), json!(1));
+        assert!(e.to_json().len() > 1_000_000);
+    }
+
+    #[test]
+    fn with_id_is_new_then_set_id() {
+        let ts = ev().timestamp();
+        let mut a = Event::new("acme", ts, "raw");
+        a.set_id("own");
+        let b = Event::with_id("acme", ts, "raw", "own");
+        assert_eq!(a.to_json(), b.to_json());
+        assert_eq!(
+            Event::new("acme", ts, "raw").to_json(),
+            Event::with_id("acme", ts, "raw", Event::derived_id("acme", "raw")).to_json()
+        );
+    }
+
+    #[test]
+    fn derived_ids_are_the_hash_in_hex() {
+        for (t, o) in [("acme", "raw line"), ("", ""), ("t", "\u{0}x")] {
+            let h = Event::derived_hash(t, o);
+            assert_eq!(Event::derived_id(t, o), format!("{h:032x}"));
+        }
+        assert_eq!(id_hex(0), "0".repeat(32));
+        assert_eq!(id_hex(u128::MAX), "f".repeat(32));
+        assert_eq!(id_hex(0xabc), format!("{:032x}", 0xabc));
+        // The ids stored so far stay the ids.
+        assert_eq!(
+            Event::derived_id("acme", "raw line"),
+            "92dad363bd761ca52521ed30bf4faa48"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn format_ts_is_chronos_rfc3339_in_micros(secs in -70_000_000_000i64..260_000_000_000i64, nanos in 0u32..2_000_000_000) {
+            if let Some(t) = DateTime::from_timestamp(secs, nanos) {
+                proptest::prop_assert_eq!(format_ts(t), t.to_rfc3339_opts(SecondsFormat::Micros, true));
+            }
+        }
+    }
+
+    /// `push` is `get`, then `set` of the value with the new one added, in
+    /// place and without copying the array.
+    #[test]
+    fn push_makes_arrays_of_repeated_values() {
+        let reference = |e: &mut Event, path: &str, v: Value| {
+            let new = match e.get(path) {
+                None => v,
+                Some(Value::Array(list)) => {
+                    let mut list = list.clone();
+                    list.push(v);
+                    Value::Array(list)
+                }
+                Some(old) => Value::Array(vec![old.clone(), v]),
+            };
+            e.set(path, new);
+        };
+        for dotted in [false, true] {
+            let (mut fast, mut slow) = (ev(), ev());
+            if dotted {
+                fast.set("w", json!({"x.y": 1}));
+                slow.set("w", json!({"x.y": 1}));
+            }
+            for (i, path) in [
+                "kv.a",
+                "kv.a",
+                "kv.b",
+                "kv.a",
+                "source.ip",
+                "a",
+                "kv.b.c",
+                "w.x.y",
+                "n",
+            ]
+            .iter()
+            .enumerate()
+            {
+                let v = if *path == "n" { Value::Null } else { json!(i) };
+                fast.push(path, v.clone());
+                reference(&mut slow, path, v);
+                assert_eq!(fast.to_json(), slow.to_json(), "{path}");
+            }
+            assert_eq!(fast.get("kv.a"), Some(&json!([0, 1, 3])));
+            assert_eq!(fast.get("source.ip"), Some(&json!(["10.1.2.3", 4])));
+        }
+        let mut e = ev();
+        e.push("p", json!({"q.r": 1}));
+        assert!(e.dotted);
+        assert_eq!(e.get("p.q.r"), Some(&json!(1)));
+        let mut e = ev();
+        e.push("a", json!(1));
+        e.push("a", json!({"q.r": 1}));
+        assert!(e.dotted);
     }
 
     #[test]

@@ -77,16 +77,19 @@ pub fn map_record(
 
     let created = sys.time.as_deref().and_then(time::rfc3339);
     let time = created.or(record_time);
-    let mut ev = Event::new(&ctx.tenant, time.unwrap_or(ctx.ingest_time), original);
+    let id = match (&sys.computer, &sys.record_id) {
+        (Some(computer), Some(record_id)) => {
+            let log = sys.channel.as_deref().or(sys.provider.as_deref()).unwrap_or("");
+            let created = sys.time.as_deref().unwrap_or("");
+            let key = format!("{computer}/{log}/{record_id}/{created}");
+            Event::derived_id(&ctx.tenant, &key)
+        }
+        _ => Event::derived_id(&ctx.tenant, original),
+    };
+    let mut ev = Event::with_id(&ctx.tenant, time.unwrap_or(ctx.ingest_time), original, id);
     if time.is_none() {
         ev.add_tag(TIMESTAMP_MISSING);
         ev.set("event.ingested", json!(format_ts(ctx.ingest_time)));
-    }
-    if let (Some(computer), Some(record_id)) = (&sys.computer, &sys.record_id) {
-        let log = sys.channel.as_deref().or(sys.provider.as_deref()).unwrap_or("");
-        let created = sys.time.as_deref().unwrap_or("");
-        let key = format!("{computer}/{log}/{record_id}/{created}");
-        ev.set_id(Event::derived_id(&ctx.tenant, &key));
     }
 
     let event_data = event.get("EventData").map(event_data).unwrap_or_default();
@@ -452,8 +455,13 @@ pub(super) struct Fields<'a>(&'a Map<String, Value>);
 impl<'a> Fields<'a> {
     /// The value of `key`, trimmed, unless it is a placeholder.
     pub fn get(&self, key: &str) -> Option<&'a str> {
-        self.0
-            .get(key)
+        // Few fields: comparing names is cheaper than hashing.
+        let found = if self.0.len() <= 32 {
+            self.0.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+        } else {
+            self.0.get(key)
+        };
+        found
             .and_then(Value::as_str)
             .map(str::trim)
             .filter(|v| !absent(v))

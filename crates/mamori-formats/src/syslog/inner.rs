@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use mamori_model::Event;
+use mamori_model::event::MAX_DEPTH;
 use serde_json::{Map, Value, json};
 
 use super::vendors::{asa, checkpoint, ios, paloalto, sshd};
@@ -133,12 +134,14 @@ fn merge(ev: &mut Event, path: &str, value: Value) {
     }
 }
 
-/// True when `path` is set, or a prefix of it holds a non-object.
+/// True when `path` is set, or a prefix of it that [`Event::set`] would
+/// walk through (the first [`MAX_DEPTH`] segments) holds a non-object.
 fn occupied(ev: &Event, path: &str) -> bool {
     if ev.get(path).is_some() {
         return true;
     }
     path.match_indices('.')
+        .take(MAX_DEPTH - 1)
         .any(|(i, _)| ev.get(&path[..i]).is_some_and(|v| !v.is_object()))
 }
 

@@ -53,15 +53,15 @@ const NAMES: [&str; 30] = [
 
 /// The line's fields by ALB index (`None` before the first for Classic ELB).
 struct Fields<'a> {
-    tokens: &'a [Token],
+    tokens: &'a [Token<'a>],
     /// 1 for ALB, 0 for Classic ELB (which has no `type`).
     shift: usize,
 }
 
 impl<'a> Fields<'a> {
-    fn new(tokens: &'a [Token]) -> Result<Self, Failure> {
+    fn new(tokens: &'a [Token<'a>]) -> Result<Self, Failure> {
         let first = tokens.first().ok_or((0, "empty line".to_string()))?;
-        let shift = if TYPES.contains(&first.text.as_str()) {
+        let shift = if TYPES.contains(&&*first.text) {
             1
         } else if time::rfc3339(&first.text).is_some() {
             0
@@ -83,7 +83,7 @@ impl<'a> Fields<'a> {
     }
 
     /// The token at ALB index `i`.
-    fn token(&self, i: usize) -> Option<&'a Token> {
+    fn token(&self, i: usize) -> Option<&'a Token<'a>> {
         if i == 0 && self.shift == 0 {
             return None;
         }
@@ -93,7 +93,7 @@ impl<'a> Fields<'a> {
     /// The text at ALB index `i`, `None` when absent or `-`.
     fn get(&self, i: usize) -> Option<&'a str> {
         self.token(i)
-            .map(|t| t.text.as_str())
+            .map(|t| &*t.text)
             .filter(|s| *s != "-" && !s.is_empty())
     }
 
@@ -153,7 +153,7 @@ impl LineParser for Parser {
 }
 
 impl Parser {
-    fn map(&mut self, tokens: &[Token], original: &str, ctx: &ParseContext) -> Result<Event, Failure> {
+    fn map(&mut self, tokens: &[Token<'_>], original: &str, ctx: &ParseContext) -> Result<Event, Failure> {
         let f = Fields::new(tokens)?;
         let time = f.time(1)?.ok_or((f.column(1), "missing time".to_string()))?;
         let status = f.number(8)?;

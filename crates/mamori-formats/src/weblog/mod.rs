@@ -102,6 +102,7 @@ mod alb;
 mod clf;
 mod w3c;
 
+use std::borrow::Cow;
 use std::io::BufRead;
 
 use crate::netlog::LineItems;
@@ -170,9 +171,9 @@ fn first_line(head: &[u8]) -> Option<String> {
 
 /// A field of a space-separated line: bare, `"quoted"` or `[bracketed]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Token {
+pub(crate) struct Token<'a> {
     /// The text, without quotes or brackets; `\"` and `\\` unescaped in quoted fields.
-    pub text: String,
+    pub text: Cow<'a, str>,
     /// How the field was written.
     pub kind: TokenKind,
     /// 0-based byte column where the field starts.
@@ -189,9 +190,9 @@ pub(crate) enum TokenKind {
 
 /// Split a line into space-separated tokens, honouring quotes and brackets.
 /// Err: (0-based column, reason) for an unterminated quote or bracket.
-pub(crate) fn tokenize(line: &str) -> Result<Vec<Token>, (usize, String)> {
+pub(crate) fn tokenize(line: &str) -> Result<Vec<Token<'_>>, (usize, String)> {
     let b = line.as_bytes();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(12);
     let mut i = 0;
     while i < b.len() {
         if b[i] == b' ' || b[i] == b'\t' {
@@ -201,39 +202,21 @@ pub(crate) fn tokenize(line: &str) -> Result<Vec<Token>, (usize, String)> {
         let start = i;
         match b[i] {
             b'"' => {
-                let mut text = Vec::new();
-                i += 1;
-                loop {
-                    match b.get(i) {
-                        None => return Err((start, "unterminated quoted field".into())),
-                        Some(b'\\') if matches!(b.get(i + 1), Some(b'"' | b'\\')) => {
-                            text.push(b[i + 1]);
-                            i += 2;
-                        }
-                        Some(b'"') => {
-                            i += 1;
-                            break;
-                        }
-                        Some(&c) => {
-                            text.push(c);
-                            i += 1;
-                        }
-                    }
-                }
-                // Quoted text is sliced from valid UTF-8 at ASCII boundaries.
-                let text = String::from_utf8_lossy(&text).into_owned();
+                let (text, end) =
+                    quoted(line, i + 1).ok_or((start, "unterminated quoted field".to_string()))?;
                 out.push(Token {
                     text,
                     kind: TokenKind::Quoted,
                     column: start,
                 });
+                i = end;
             }
             b'[' => {
-                let Some(end) = line[i..].find(']') else {
+                let Some(end) = memchr::memchr(b']', &b[i..]) else {
                     return Err((start, "unterminated [bracketed] field".into()));
                 };
                 out.push(Token {
-                    text: line[i + 1..i + end].to_string(),
+                    text: Cow::Borrowed(&line[i + 1..i + end]),
                     kind: TokenKind::Bracketed,
                     column: start,
                 });
@@ -244,7 +227,7 @@ pub(crate) fn tokenize(line: &str) -> Result<Vec<Token>, (usize, String)> {
                     i += 1;
                 }
                 out.push(Token {
-                    text: line[start..i].to_string(),
+                    text: Cow::Borrowed(&line[start..i]),
                     kind: TokenKind::Bare,
                     column: start,
                 });
@@ -252,6 +235,40 @@ pub(crate) fn tokenize(line: &str) -> Result<Vec<Token>, (usize, String)> {
         }
     }
     Ok(out)
+}
+
+/// The text of a quoted field whose first byte is at `from` (after the
+/// opening quote), with `\"` and `\\` unescaped, and the index after the
+/// closing quote; `None` when the quote is not closed.
+fn quoted(line: &str, from: usize) -> Option<(Cow<'_, str>, usize)> {
+    let b = line.as_bytes();
+    let close = from + memchr::memchr(b'"', &b[from..])?;
+    if memchr::memchr(b'\\', &b[from..close]).is_none() {
+        return Some((Cow::Borrowed(&line[from..close]), close + 1));
+    }
+    // Escapes: unescape byte by byte (a `\"` does not close the field).
+    let mut text = Vec::new();
+    let mut i = from;
+    loop {
+        match b.get(i) {
+            None => return None,
+            Some(b'\\') if matches!(b.get(i + 1), Some(b'"' | b'\\')) => {
+                text.push(b[i + 1]);
+                i += 2;
+            }
+            Some(b'"') => break,
+            Some(&c) => {
+                text.push(c);
+                i += 1;
+            }
+        }
+    }
+    // Only ASCII backslashes were removed from valid UTF-8: still valid.
+    let text = match String::from_utf8(text) {
+        Ok(t) => t,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    Some((Cow::Owned(text), i + 1))
 }
 
 /// An HTTP request line split into method, target and version.
@@ -295,7 +312,7 @@ mod tests {
     #[test]
     fn tokens() {
         let t = tokenize(r#"a "b \"c\" \\" [d e] f"#).unwrap();
-        let texts: Vec<_> = t.iter().map(|t| (t.text.as_str(), t.kind)).collect();
+        let texts: Vec<_> = t.iter().map(|t| (&*t.text, t.kind)).collect();
         assert_eq!(
             texts,
             [

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use mamori_model::Event;
+use mamori_model::event::MAX_DEPTH;
 use mamori_model::event::format_ts;
 use serde_json::{Map, Value, json};
 
@@ -40,11 +41,21 @@ struct Fields<'a>(&'a Map<String, Value>);
 
 impl<'a> Fields<'a> {
     fn get(&self, name: &str) -> Option<&'a Value> {
-        self.0.get(name).or_else(|| {
+        self.find(name).or_else(|| {
             name.contains('.')
-                .then(|| self.0.get(&name.replace('.', "_")))
+                .then(|| self.find(&name.replace('.', "_")))
                 .flatten()
         })
+    }
+
+    /// The field `name`: found by comparing names when there are few of
+    /// them (cheaper than hashing), else looked up.
+    fn find(&self, name: &str) -> Option<&'a Value> {
+        if self.0.len() <= 32 {
+            self.0.iter().find(|(k, _)| k.as_str() == name).map(|(_, v)| v)
+        } else {
+            self.0.get(name)
+        }
     }
 
     fn str(&self, name: &str) -> Option<&'a str> {
@@ -191,7 +202,9 @@ pub(super) fn map(
 }
 
 /// Dotted names as nested objects (`id.orig_h` → `{"id":{"orig_h":…}}`), as
-/// [`Event::set`] would make them, built in one go.
+/// [`Event::set`] would make them under `zeek.<log>`, built in one go: at
+/// most [`MAX_DEPTH`] objects deep in the event, the rest of a name of very
+/// many dots one key.
 fn nest(fields: Map<String, Value>) -> Map<String, Value> {
     let mut out = Map::new();
     for (name, value) in fields {
@@ -200,7 +213,7 @@ fn nest(fields: Map<String, Value>) -> Map<String, Value> {
             continue;
         }
         let mut map = &mut out;
-        let mut parts = name.split('.').peekable();
+        let mut parts = name.splitn(MAX_DEPTH - 2, '.').peekable();
         while let Some(part) = parts.next() {
             if parts.peek().is_none() {
                 map.insert(part.to_string(), value);

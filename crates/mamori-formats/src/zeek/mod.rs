@@ -322,11 +322,15 @@ fn typed(ty: &str, raw: &[u8], set_sep: &[u8], empty: &[u8], unset: &[u8]) -> Va
 }
 
 fn scalar(ty: &str, raw: &[u8]) -> Value {
-    let text = if raw.contains(&b'\\') {
-        String::from_utf8_lossy(&unescape(raw)).into_owned()
+    let unescaped;
+    let bytes = if raw.contains(&b'\\') {
+        unescaped = unescape(raw);
+        &unescaped[..]
     } else {
-        String::from_utf8_lossy(raw).into_owned()
+        raw
     };
+    // Borrowed unless it had to be repaired: owned only when kept as text.
+    let text = String::from_utf8_lossy(bytes);
     let typed = match ty {
         "count" | "port" => text.parse::<u64>().ok().map(|n| json!(n)),
         "int" => text.parse::<i64>().ok().map(|n| json!(n)),
@@ -336,14 +340,14 @@ fn scalar(ty: &str, raw: &[u8]) -> Value {
             .filter(|f| f.is_finite())
             .map(|f| json!(f)),
         "time" => netlog::epoch_text(&text).map(|t| json!(mamori_model::event::format_ts(t))),
-        "bool" => match text.as_str() {
+        "bool" => match &*text {
             "T" => Some(json!(true)),
             "F" => Some(json!(false)),
             _ => None,
         },
         _ => None,
     };
-    typed.unwrap_or(Value::String(text))
+    typed.unwrap_or_else(|| Value::String(text.into_owned()))
 }
 
 /// Zeek's escapes: `\xNN` and `\\`.
@@ -377,10 +381,11 @@ fn unescape(raw: &[u8]) -> Vec<u8> {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
-        return None;
+    match needle {
+        [] => None,
+        [b] => memchr::memchr(*b, hay),
+        _ => memchr::memmem::find(hay, needle),
     }
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 fn split<'a>(hay: &'a [u8], sep: &[u8]) -> Vec<&'a [u8]> {
