@@ -97,6 +97,37 @@ fn in_range(t: &DateTime<Utc>) -> bool {
     (1..=9999).contains(&t.year())
 }
 
+/// Test inputs: 200,000 variants of `base`, each with one to three characters
+/// of `special` replaced, removed or inserted at pseudo-random places
+/// (xorshift from `seed`, so every run checks the same inputs).
+#[cfg(test)]
+pub(crate) fn mutations(base: &[&str], special: &[u8], mut seed: u64, mut check: impl FnMut(&str)) {
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..200_000 {
+        let mut s = base[(next() % base.len() as u64) as usize].as_bytes().to_vec();
+        for _ in 0..1 + next() % 3 {
+            let at = (next() % (s.len() as u64 + 1)) as usize;
+            let c = special[(next() % special.len() as u64) as usize];
+            match next() % 3 {
+                0 if at < s.len() => s[at] = c,
+                1 if at < s.len() => {
+                    s.remove(at);
+                }
+                _ => s.insert(at, c),
+            }
+        }
+        // Mutations are ASCII at ASCII positions of ASCII bases.
+        if let Ok(s) = String::from_utf8(s) {
+            check(&s);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,32 +162,11 @@ mod tests {
         for s in base {
             assert!(rfc3339_fast(s, false).is_some() || s.contains(":60"), "{s}");
         }
-        let special = b"0123456789-+:TtZz. x";
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for _ in 0..200_000 {
-            let mut s = base[(next() % base.len() as u64) as usize].as_bytes().to_vec();
-            for _ in 0..1 + next() % 3 {
-                let at = (next() % (s.len() as u64 + 1)) as usize;
-                let c = special[(next() % special.len() as u64) as usize];
-                match next() % 3 {
-                    0 if at < s.len() => s[at] = c,
-                    1 if at < s.len() => {
-                        s.remove(at);
-                    }
-                    _ => s.insert(at, c),
-                }
+        mutations(&base, b"0123456789-+:TtZz. x", 0x9e37_79b9_7f4a_7c15u64, |s| {
+            if let Some(t) = rfc3339_fast(s, false) {
+                assert_eq!(Some(t), chrono(s), "{s}");
             }
-            let s = String::from_utf8(s).unwrap();
-            if let Some(t) = rfc3339_fast(&s, false) {
-                assert_eq!(Some(t), chrono(&s), "{s}");
-            }
-        }
+        });
     }
 
     /// With `hhmm`, the fast reading agrees with chrono's
@@ -181,33 +191,12 @@ mod tests {
             assert_eq!(rfc3339_fast(s, true), chrono(s), "{s}");
             assert!(DateTime::parse_from_rfc3339(s).is_err(), "{s}");
         }
-        let special = b"0123456789-+:TtZz. x";
-        let mut seed = 0x51_7cc1_b727_220au64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for _ in 0..200_000 {
-            let mut s = base[(next() % base.len() as u64) as usize].as_bytes().to_vec();
-            for _ in 0..1 + next() % 3 {
-                let at = (next() % (s.len() as u64 + 1)) as usize;
-                let c = special[(next() % special.len() as u64) as usize];
-                match next() % 3 {
-                    0 if at < s.len() => s[at] = c,
-                    1 if at < s.len() => {
-                        s.remove(at);
-                    }
-                    _ => s.insert(at, c),
-                }
+        mutations(&base, b"0123456789-+:TtZz. x", 0x51_7cc1_b727_220au64, |s| {
+            if let Some(t) = rfc3339_fast(s, true) {
+                assert_eq!(Some(t), chrono(s), "{s}");
+                assert!(DateTime::parse_from_rfc3339(s).is_err(), "{s}");
             }
-            let s = String::from_utf8(s).unwrap();
-            if let Some(t) = rfc3339_fast(&s, true) {
-                assert_eq!(Some(t), chrono(&s), "{s}");
-                assert!(DateTime::parse_from_rfc3339(&s).is_err(), "{s}");
-            }
-        }
+        });
     }
 
     #[test]

@@ -284,29 +284,13 @@ mod tests {
         }
         assert_eq!(clf_time(base[4]), chrono(base[4]));
         assert!(clf_time(base[4]).is_some());
-        let special = b"0123456789/:+- .JanFebOct";
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for _ in 0..200_000 {
-            let mut s = base[(next() % base.len() as u64) as usize].as_bytes().to_vec();
-            for _ in 0..1 + next() % 3 {
-                let at = (next() % (s.len() as u64 + 1)) as usize;
-                let c = special[(next() % special.len() as u64) as usize];
-                match next() % 3 {
-                    0 if at < s.len() => s[at] = c,
-                    1 if at < s.len() => {
-                        s.remove(at);
-                    }
-                    _ => s.insert(at, c),
-                }
-            }
-            let s = String::from_utf8(s).unwrap();
-            assert_eq!(clf_time(&s), chrono(&s), "{s}");
-        }
+        crate::time::mutations(
+            &base,
+            b"0123456789/:+- .JanFebOct",
+            0x2545_f491_4f6c_dd1du64,
+            |s| {
+                assert_eq!(clf_time(s), chrono(s), "{s}");
+            },
+        );
     }
 }
