@@ -184,11 +184,11 @@ impl<'a> Parser<'a> {
     }
 
     /// Run `parse` one nesting level deeper, refusing to go past [`MAX_DEPTH`].
-    fn nested<T>(
+    fn nested(
         &mut self,
         column: usize,
-        parse: impl FnOnce(&mut Self) -> Result<T, FilterError>,
-    ) -> Result<T, FilterError> {
+        parse: impl FnOnce(&mut Self) -> Result<Filter, FilterError>,
+    ) -> Result<Filter, FilterError> {
         if self.depth >= MAX_DEPTH {
             return Err(FilterError::at(
                 column,
@@ -275,8 +275,11 @@ impl<'a> Parser<'a> {
                 p.lx = after;
                 items.push(p.and(None)?);
             }
-            Ok(items)
+            Ok(Filter::Or(items))
         })?;
+        let Filter::Or(children) = children else {
+            unreachable!("built as Or above")
+        };
         self.lx.skip_ws();
         if !self.lx.eat(')') {
             return Err(FilterError::at(open, "unclosed '('"));
