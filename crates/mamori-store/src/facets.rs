@@ -11,7 +11,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::aggregate::{TermBucket, bucket_text, top_terms};
-use crate::{EventStore, Order, SearchHit, SearchRequest, StoreError};
+use mamori_model::Event;
+
+use crate::{EventStore, Order, SearchRequest, StoreError};
 
 /// What to facet.
 #[derive(Debug, Clone)]
@@ -43,6 +45,12 @@ pub struct FieldFacet {
     pub distinct: u64,
     /// Most frequent values among the examined events.
     pub top: Vec<TermBucket>,
+    /// When `top` and `distinct` were counted from fewer events than
+    /// `examined` (the newest ones): how many. Text fields, indexed by words
+    /// only, get their values from the newest events when facets come from
+    /// the index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_examined: Option<u64>,
 }
 
 /// Facets of a result set.
@@ -59,15 +67,15 @@ pub struct Facets {
 }
 
 /// Events having a field, and per lower-cased value: (value as first seen, events).
-type FieldTally = (u64, HashMap<String, (String, u64)>);
+pub(crate) type FieldTally = (u64, HashMap<String, (String, u64)>);
 
 /// Tally every field of the examined events (leaves walked once per event).
-fn tally_all_fields(hits: &[SearchHit]) -> HashMap<String, FieldTally> {
+fn tally_all_fields(events: &[Event]) -> HashMap<String, FieldTally> {
     let mut per_field: HashMap<String, FieldTally> = HashMap::new();
-    for hit in hits {
+    for event in events {
         let mut seen_fields = std::collections::HashSet::new();
         let mut seen_values = std::collections::HashSet::new();
-        for (path, value) in hit.event.leaves() {
+        for (path, value) in event.leaves() {
             if path == "event.original" || path == "@timestamp" {
                 continue;
             }
@@ -88,7 +96,7 @@ fn tally_all_fields(hits: &[SearchHit]) -> HashMap<String, FieldTally> {
 /// Tally only the named fields: each is looked up in each event, and values
 /// are counted by their exact text first (no allocation for a value seen
 /// before), then folded case-insensitively.
-fn tally_fields(hits: &[SearchHit], fields: &[String]) -> HashMap<String, FieldTally> {
+pub(crate) fn tally_fields(events: &[Event], fields: &[String]) -> HashMap<String, FieldTally> {
     let mut per_field = HashMap::new();
     for field in fields {
         if field == "event.original" || field == "@timestamp" {
@@ -97,9 +105,9 @@ fn tally_fields(hits: &[SearchHit], fields: &[String]) -> HashMap<String, FieldT
         let mut having = 0u64;
         let mut exact: HashMap<String, u64> = HashMap::new();
         let mut texts: Vec<std::borrow::Cow<'_, str>> = Vec::new();
-        for hit in hits {
+        for event in events {
             texts.clear();
-            for v in hit.event.values(field) {
+            for v in event.values(field) {
                 let text = match v {
                     Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
                     other => match bucket_text(other) {
@@ -146,6 +154,9 @@ fn tally_fields(hits: &[SearchHit], fields: &[String]) -> HashMap<String, FieldT
 
 /// Compute facets over a store.
 pub fn facets(store: &dyn EventStore, req: &FacetRequest) -> Result<Facets, StoreError> {
+    if let Some(found) = store.indexed_facets(req)? {
+        return Ok(found);
+    }
     let found = store.search(&SearchRequest {
         tenants: req.tenants.clone(),
         filter: req.filter.clone(),
@@ -156,43 +167,63 @@ pub fn facets(store: &dyn EventStore, req: &FacetRequest) -> Result<Facets, Stor
         sort: None,
         after: None,
     })?;
-    let examined = found.hits.len() as u64;
+    let total = found.total;
+    let events: Vec<Event> = found.hits.into_iter().map(|h| h.event).collect();
+    let examined = events.len() as u64;
     let per_field = if req.fields.is_empty() {
-        tally_all_fields(&found.hits)
+        tally_all_fields(&events)
     } else {
-        tally_fields(&found.hits, &req.fields)
+        tally_fields(&events, &req.fields)
     };
-    let mut fields: Vec<FieldFacet> = per_field
+    let fields = per_field
         .into_iter()
-        .map(|(field, (count, values))| {
-            let distinct = values.len() as u64;
-            let shown: HashMap<String, String> =
-                values.iter().map(|(k, (s, _))| (k.clone(), s.clone())).collect();
-            let counts = values.into_iter().map(|(k, (_, n))| (k, n)).collect();
-            let (mut top, _) = top_terms(counts, req.top);
-            for b in &mut top {
-                if let Some(s) = shown.get(&b.value) {
-                    b.value = s.clone();
-                }
-            }
-            FieldFacet {
-                share: if examined > 0 {
-                    count as f64 / examined as f64
-                } else {
-                    0.0
-                },
-                field,
-                count,
-                distinct,
-                top,
-            }
-        })
+        .map(|(field, tally)| field_facet(field, tally, examined, req.top))
         .collect();
+    Ok(finish(fields, total, examined))
+}
+
+/// A field's facet from its tally over `examined` events.
+pub(crate) fn field_facet(
+    field: String,
+    (count, values): FieldTally,
+    examined: u64,
+    top: usize,
+) -> FieldFacet {
+    let distinct = values.len() as u64;
+    let shown: HashMap<String, String> = values.iter().map(|(k, (s, _))| (k.clone(), s.clone())).collect();
+    let counts = values.into_iter().map(|(k, (_, n))| (k, n)).collect();
+    let (mut top, _) = top_terms(counts, top);
+    for b in &mut top {
+        if let Some(s) = shown.get(&b.value) {
+            b.value = s.clone();
+        }
+    }
+    FieldFacet {
+        share: share(count, examined),
+        field,
+        count,
+        distinct,
+        top,
+        top_examined: None,
+    }
+}
+
+/// `part` of `whole` (0 when there is none).
+pub(crate) fn share(part: u64, whole: u64) -> f64 {
+    if whole > 0 {
+        part as f64 / whole as f64
+    } else {
+        0.0
+    }
+}
+
+/// Facets with their fields in order: most common first, then by name.
+pub(crate) fn finish(mut fields: Vec<FieldFacet>, total: u64, examined: u64) -> Facets {
     fields.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.field.cmp(&b.field)));
-    Ok(Facets {
-        total: found.total,
+    Facets {
+        total,
         examined,
-        sampled: examined < found.total,
+        sampled: examined < total,
         fields,
-    })
+    }
 }

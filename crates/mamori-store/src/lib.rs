@@ -14,7 +14,7 @@ mod store;
 
 pub use aggregate::{AggregateRequest, AggregateResponse, Aggregation, AggregationResult};
 pub use facets::{FacetRequest, Facets, FieldFacet};
-pub use local::{LocalStore, TenantStats};
+pub use local::{FacetSource, LocalStore, TenantStats};
 pub use store::{
     CommitReport, Cursor, EventStore, Order, SearchHit, SearchRequest, SearchResult, Sort, StoreError,
     validate_tenant,

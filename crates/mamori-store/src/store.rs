@@ -3,6 +3,7 @@
 use mamori_model::{Event, Filter, TimeRange};
 
 use crate::aggregate::{AggregateRequest, AggregateResponse};
+use crate::facets::{FacetRequest, Facets};
 
 /// A storage failure, with what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -250,6 +251,12 @@ pub trait EventStore: Send + Sync {
     fn tenants(&self) -> Result<Vec<String>, StoreError>;
     /// Number of events matching `filter` in `range` over `tenants`.
     fn count(&self, tenants: &[String], filter: &Filter, range: &TimeRange) -> Result<u64, StoreError>;
+    /// Facets the engine computes from its index, when that is cheaper than
+    /// loading the sample; [`crate::facets::facets`] asks here first (`None`:
+    /// load the sample and count).
+    fn indexed_facets(&self, _req: &FacetRequest) -> Result<Option<Facets>, StoreError> {
+        Ok(None)
+    }
 }
 
 #[cfg(test)]

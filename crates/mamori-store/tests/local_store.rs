@@ -510,6 +510,92 @@ fn facets_of_named_fields_agree_with_facets_of_all_fields() {
     }
 }
 
+#[test]
+fn facets_from_the_index_agree_with_facets_from_loaded_events() {
+    let (d, _writer, _) = store_with_corpus();
+    let indexed = LocalStore::open(d.path())
+        .unwrap()
+        .with_facets_from(mamori_store::FacetSource::Index);
+    let loaded = LocalStore::open(d.path())
+        .unwrap()
+        .with_facets_from(mamori_store::FacetSource::Events);
+    let named: Vec<String> = [
+        "user.name",
+        "source.ip",
+        "http.response.status_code",
+        "error.message",
+        "message",
+        "flag",
+        "size",
+        "aws.cloudtrail.request_parameters.tags",
+        "no.such.field",
+        "@timestamp",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (mut compared, mut text_from_newest) = (0, 0);
+    for q in [
+        "*",
+        "event.outcome:failure",
+        "not user.name:bob",
+        "source.ip:10.0.0.0/8",
+    ] {
+        for sample in [1_000, 100] {
+            for fields in [vec![], named.clone()] {
+                let req = mamori_store::FacetRequest {
+                    tenants: vec!["acme".into()],
+                    filter: filter::parse(q).unwrap(),
+                    range: all_range(),
+                    fields,
+                    top: 3,
+                    sample,
+                };
+                let a = mamori_store::facets::facets(&indexed, &req).unwrap();
+                let b = mamori_store::facets::facets(&loaded, &req).unwrap();
+                let what = format!("`{q}`, sample {sample}, {} fields", req.fields.len());
+                assert_eq!(
+                    (a.total, a.examined, a.sampled),
+                    (b.total, b.examined, b.sampled),
+                    "{what}"
+                );
+                let names =
+                    |f: &mamori_store::Facets| f.fields.iter().map(|x| x.field.clone()).collect::<Vec<_>>();
+                assert_eq!(names(&a), names(&b), "{what}");
+                for (x, y) in a.fields.iter().zip(&b.fields) {
+                    assert_eq!((x.count, x.share), (y.count, y.share), "{what}: {}", x.field);
+                    if x.top_examined.is_some() {
+                        // A text field's values from the newest 500 events.
+                        assert_eq!(x.top_examined, Some(500), "{what}: {}", x.field);
+                        text_from_newest += 1;
+                        continue;
+                    }
+                    let top = |f: &mamori_store::FieldFacet| {
+                        f.top
+                            .iter()
+                            .map(|t| (t.value.to_lowercase(), t.count))
+                            .collect::<Vec<_>>()
+                    };
+                    assert_eq!((x.distinct, top(x)), (y.distinct, top(y)), "{what}: {}", x.field);
+                    // Values are shown as written, not as the index keeps them.
+                    for t in &x.top {
+                        assert!(
+                            y.top.iter().any(|u| u.value == t.value),
+                            "{what}: {} shows {:?}",
+                            x.field,
+                            t.value
+                        );
+                    }
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared > 100, "only {compared} fields compared");
+    // The index answered (only it takes text fields' values from the newest 500).
+    assert!(text_from_newest > 0);
+}
+
 mod random_filters {
     //! Property: for random combinations of filter atoms, the store returns
     //! exactly what the in-memory evaluator selects.

@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use mamori::corpus::{self, CorpusSpec};
 use mamori_model::{Filter, TimeRange, filter};
+use mamori_store::FacetSource;
 use mamori_store::facets::facets;
 use mamori_store::{AggregateRequest, Aggregation, EventStore, FacetRequest, LocalStore, SearchRequest};
 
@@ -215,10 +216,23 @@ fn query(data: &Path, raws: &[(String, PathBuf, u64)], tenants: &[String], n: u6
             "· facets from Discover's sample size (newest 500)",
             Part::FacetsOf(500),
         ),
+        (
+            "· facets of every field (the web UI's sidebar, newest 10,000)",
+            Part::FacetsOfAllFields,
+        ),
     ] {
         let (total, m) = measure(11, || discover_page(&store, &tenants, &discover, part))?;
         rows.push(Row::new(name, total, m, None));
     }
+    // The same facets counted from loaded events rather than from the index.
+    let loading = LocalStore::open(mamori::events_dir(data))?.with_facets_from(FacetSource::Events);
+    let (total, m) = measure(11, || discover_page(&loading, &tenants, &discover, Part::Facets))?;
+    rows.push(Row::new(
+        "· its facets from loaded events, not the index",
+        total,
+        m,
+        None,
+    ));
 
     // Terms top-10 over every event.
     let terms = AggregateRequest {
@@ -321,6 +335,8 @@ enum Part {
     Facets,
     /// Facets from a sample of this many events.
     FacetsOf(usize),
+    /// Facets of every field (the web UI's sidebar), newest 10,000.
+    FacetsOfAllFields,
 }
 
 fn discover_page(store: &LocalStore, tenants: &[String], f: &Filter, part: Part) -> anyhow::Result<u64> {
@@ -338,14 +354,21 @@ fn discover_page(store: &LocalStore, tenants: &[String], f: &Filter, part: Part)
         Part::FacetsOf(n) => n,
         _ => 10_000,
     };
-    if matches!(part, Part::All | Part::Facets | Part::FacetsOf(_)) {
+    if matches!(
+        part,
+        Part::All | Part::Facets | Part::FacetsOf(_) | Part::FacetsOfAllFields
+    ) {
         let found = facets(
             store,
             &FacetRequest {
                 tenants: tenants.to_vec(),
                 filter: f.clone(),
                 range,
-                fields: FACET_FIELDS.iter().map(|s| s.to_string()).collect(),
+                fields: if matches!(part, Part::FacetsOfAllFields) {
+                    Vec::new()
+                } else {
+                    FACET_FIELDS.iter().map(|s| s.to_string()).collect()
+                },
                 top: 5,
                 sample,
             },

@@ -430,16 +430,21 @@ fn print_facets(out: &mut impl Write, f: &mamori_store::Facets) -> std::io::Resu
     };
     writeln!(out, "fields of {basis}:")?;
     for field in &f.fields {
+        let values_of = field.top_examined.unwrap_or(f.examined);
+        let basis = match field.top_examined {
+            Some(n) => format!(", values of the newest {n}"),
+            None => String::new(),
+        };
         writeln!(
             out,
-            "\n{}  ({:.0}% of events, {} distinct)",
+            "\n{}  ({:.0}% of events, {} distinct{basis})",
             field.field,
             field.share * 100.0,
             field.distinct
         )?;
         for b in &field.top {
-            let pct = if f.examined > 0 {
-                b.count as f64 * 100.0 / f.examined as f64
+            let pct = if values_of > 0 {
+                b.count as f64 * 100.0 / values_of as f64
             } else {
                 0.0
             };

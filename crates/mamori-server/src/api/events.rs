@@ -288,7 +288,7 @@ pub struct FacetsBody {
 
 /// Each field's presence and top values over the newest matching events.
 #[utoipa::path(post, path = "/api/v1/facets", tag = "events", request_body = FacetsBody,
-    responses((status = 200, description = "`{total, examined, sampled, fields: [{field, count, share, distinct, top}]}`", body = Object), (status = 400, body = ErrorBody)))]
+    responses((status = 200, description = "`{total, examined, sampled, fields: [{field, count, share, distinct, top, top_examined?}]}`; `top_examined`: a text field's values come from the newest that many events", body = Object), (status = 400, body = ErrorBody)))]
 pub async fn facets(
     State(state): State<Shared>,
     caller: Caller,

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::Query;
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED};
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED};
 
 use super::partition::Partition;
 use crate::StoreError;
@@ -32,7 +32,20 @@ impl SegmentBits {
             .get(doc as usize / 64)
             .is_some_and(|w| w >> (doc % 64) & 1 == 1)
     }
-    fn all(&self) -> bool {
+    /// The documents `docs` (each below `max_doc`) of a segment.
+    pub fn from_docs(segment: SegmentOrdinal, max_doc: u32, docs: impl IntoIterator<Item = DocId>) -> Self {
+        let mut bits = SegmentBits {
+            segment,
+            words: vec![0; (max_doc as usize).div_ceil(64)],
+            count: 0,
+            max_doc,
+        };
+        for d in docs {
+            bits.collect(d, 0.0);
+        }
+        bits
+    }
+    pub(super) fn all(&self) -> bool {
         self.count == u64::from(self.max_doc)
     }
     /// Documents in the segment (matching or not).
@@ -83,8 +96,9 @@ impl SegmentCollector for SegmentBits {
     type Fruit = SegmentBits;
     fn collect(&mut self, doc: DocId, _: Score) {
         if let Some(w) = self.words.get_mut(doc as usize / 64) {
-            *w |= 1 << (doc % 64);
-            self.count += 1;
+            let bit = 1 << (doc % 64);
+            self.count += u64::from(*w & bit == 0);
+            *w |= bit;
         }
     }
     fn harvest(self) -> SegmentBits {
@@ -92,20 +106,20 @@ impl SegmentCollector for SegmentBits {
     }
 }
 
-/// One partition's matches.
-pub struct Matches<'a> {
-    pub part: &'a Partition,
+/// One partition's matches, with the searcher they were found by (segment
+/// ordinals are only valid within it: a reload after a merge renumbers them).
+pub struct Matches {
+    pub searcher: Searcher,
     pub segments: Vec<SegmentBits>,
 }
 
 /// Run `query` on a partition, keeping the matches as bitsets.
-pub fn matches<'a>(part: &'a Partition, query: &dyn Query) -> Result<Matches<'a>, StoreError> {
-    let segments = part
-        .reader
-        .searcher()
+pub fn matches(part: &Partition, query: &dyn Query) -> Result<Matches, StoreError> {
+    let searcher = part.reader.searcher();
+    let segments = searcher
         .search(query, &DocBits)
         .map_err(|e| StoreError::engine("aggregating", e))?;
-    Ok(Matches { part, segments })
+    Ok(Matches { searcher, segments })
 }
 
 /// Number of matching documents.
@@ -125,12 +139,11 @@ fn term_counts(
 ) -> Result<(), StoreError> {
     let err = |e: std::io::Error| StoreError::engine("reading terms", e);
     for m in all {
-        let searcher = m.part.reader.searcher();
         for bits in &m.segments {
             if bits.count == 0 {
                 continue;
             }
-            let seg = searcher.segment_reader(bits.segment);
+            let seg = m.searcher.segment_reader(bits.segment);
             let inv = seg
                 .inverted_index(field)
                 .map_err(|e| StoreError::engine("reading terms", e))?;
@@ -161,7 +174,7 @@ fn term_counts(
 }
 
 /// `path \0` and the key just past every `path \0 …` term.
-fn path_bounds(path: &str) -> (Vec<u8>, Vec<u8>) {
+pub(super) fn path_bounds(path: &str) -> (Vec<u8>, Vec<u8>) {
     let mut lo = path.as_bytes().to_vec();
     lo.push(0);
     let mut hi = path.as_bytes().to_vec();
@@ -190,12 +203,11 @@ fn histogram(
 ) -> Result<HashMap<i64, u64>, StoreError> {
     let mut counts = HashMap::new();
     for (pi, m) in all.iter().enumerate() {
-        let searcher = m.part.reader.searcher();
         for bits in &m.segments {
             if bits.count == 0 {
                 continue;
             }
-            let seg = searcher.segment_reader(bits.segment);
+            let seg = m.searcher.segment_reader(bits.segment);
             let ts = seg
                 .fast_fields()
                 .i64("ts")
@@ -223,8 +235,7 @@ fn docs_with_term(
     bits: &SegmentBits,
     term: &str,
 ) -> Result<Vec<DocId>, StoreError> {
-    let searcher = all[pi].part.reader.searcher();
-    let seg = searcher.segment_reader(bits.segment);
+    let seg = all[pi].searcher.segment_reader(bits.segment);
     let inv = seg
         .inverted_index(kw)
         .map_err(|e| StoreError::engine("reading terms", e))?;

@@ -8,6 +8,7 @@
 mod aggs;
 mod collect;
 mod compile;
+mod facet_index;
 mod idfilter;
 mod page;
 mod partition;
@@ -26,12 +27,14 @@ use tantivy::schema::Schema;
 use tantivy::schema::Value as _;
 use tantivy::{DocAddress, IndexWriter, Order as TOrder, Searcher, TantivyDocument, Term};
 
+pub use self::facet_index::FacetSource;
 use self::idfilter::{IdFilter, IdFilters, IdHash};
 use self::page::{Candidate, SortOrder};
 use self::partition::{Partition, PartitionKey};
 use self::schema::Fields;
 use self::sort::FieldSort;
 use crate::aggregate::{self, AggregateRequest, AggregateResponse};
+use crate::facets::{FacetRequest, Facets};
 use crate::store::{
     CommitReport, Cursor, EventStore, Order, SearchHit, SearchRequest, SearchResult, StoreError,
     validate_tenant,
@@ -94,6 +97,7 @@ pub struct LocalStore {
     incoming: Mutex<Incoming>,
     max_checked: usize,
     id_filters: Arc<IdFilters>,
+    facet_source: FacetSource,
 }
 
 /// Documents appended while the writers were busy, in order.
@@ -254,6 +258,7 @@ impl LocalStore {
             incoming: Mutex::default(),
             max_checked: MAX_CHECKED_CANDIDATES,
             id_filters: Arc::default(),
+            facet_source: FacetSource::Auto,
         })
     }
 
@@ -261,6 +266,12 @@ impl LocalStore {
     /// (default 2,000,000) with [`StoreError::TooBroad`].
     pub fn with_max_checked(mut self, n: usize) -> Self {
         self.max_checked = n;
+        self
+    }
+
+    /// Where facets come from (default [`FacetSource::Auto`]); tests compare the two ways.
+    pub fn with_facets_from(mut self, source: FacetSource) -> Self {
+        self.facet_source = source;
         self
     }
 
@@ -338,18 +349,25 @@ impl LocalStore {
 
     /// The value of `field` as stored (original case) for a bucket known by
     /// its lower-cased indexed text; the indexed text when none is found.
-    fn display_value(&self, req: &AggregateRequest, field: &str, lower: &str) -> String {
+    fn display_value(
+        &self,
+        tenants: &[String],
+        filter: &Filter,
+        range: &TimeRange,
+        field: &str,
+        lower: &str,
+    ) -> String {
         let probe = Filter::and(vec![
-            req.filter.clone(),
+            filter.clone(),
             Filter::Match {
                 field: Some(field.to_string()),
                 value: mamori_model::filter::Pattern::Phrase(lower.to_string()),
             },
         ]);
         let hit = self.search(&SearchRequest {
-            tenants: req.tenants.clone(),
+            tenants: tenants.to_vec(),
             filter: probe,
-            range: req.range,
+            range: *range,
             limit: 1,
             offset: 0,
             order: Order::NewestFirst,
@@ -1107,7 +1125,9 @@ impl EventStore for LocalStore {
             let to = last.map_or(req.range.to, |l| req.range.to.min(micros_to_time(l)));
             (from, to.max(from))
         };
-        let display = |field: &str, lower: &str| self.display_value(req, field, lower);
+        let display = |field: &str, lower: &str| {
+            self.display_value(&req.tenants, &req.filter, &req.range, field, lower)
+        };
         let ctx = aggs::Ctx {
             kw: self.fields.kw,
             num: self.fields.num,
@@ -1123,6 +1143,10 @@ impl EventStore for LocalStore {
             total: aggs::total(&all),
             results,
         })
+    }
+
+    fn indexed_facets(&self, req: &FacetRequest) -> Result<Option<Facets>, StoreError> {
+        self.facets_by_index(req)
     }
 
     fn count(&self, tenants: &[String], filter: &Filter, range: &TimeRange) -> Result<u64, StoreError> {

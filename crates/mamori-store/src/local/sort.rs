@@ -103,7 +103,7 @@ fn count_terms(all: &[Matches], field: Field, prefix: &[u8]) -> Result<u64, Stor
     *hi.last_mut().expect("prefix ends with NUL") = 1;
     let mut n = 0;
     for m in all.iter().take(3) {
-        for seg in m.part.reader.searcher().segment_readers() {
+        for seg in m.searcher.segment_readers() {
             let inv = seg
                 .inverted_index(field)
                 .map_err(|e| StoreError::engine("reading terms", e))?;
@@ -141,7 +141,7 @@ pub fn candidates(
     first: Option<usize>,
 ) -> Result<Walk, StoreError> {
     let err = |e: std::io::Error| StoreError::engine("sorting", e);
-    let searcher = m.part.reader.searcher();
+    let searcher = &m.searcher;
     let mut out = Walk {
         cands: Vec::new(),
         stopped_early: false,

@@ -595,7 +595,7 @@
           const isCol = st.cols.includes(fd.field);
           const el = h('div.field', { dataset: { field: fd.field } },
             h('div.field-head', {
-              title: `${fd.field}: in ${fmtN(fd.count)} of ${fmtN(f.examined)} events, ${fmtN(fd.distinct)} distinct values`,
+              title: `${fd.field}: in ${fmtN(fd.count)} of ${fmtN(f.examined)} events, ${fmtN(fd.distinct)} distinct values${fd.top_examined ? ` among the newest ${fmtN(fd.top_examined)}` : ''}`,
               on: { click: () => { if (open) st.expanded.delete(fd.field); else st.expanded.add(fd.field); prefs.set('expanded', [...st.expanded]); draw(); } },
             },
             h('span.muted', open ? '▾' : '▸'),
@@ -603,14 +603,16 @@
             h('span.share', `${Math.round(fd.share * 100)}%`),
             h('button.icon.col', { class: isCol ? 'on' : '', title: isCol ? 'Remove column' : 'Add as column', on: { click: (e) => { e.stopPropagation(); toggleCol(fd.field); } } }, '▦')),
             open ? h('div.vals', fd.top.map((b) => {
-              const share = f.examined ? b.count / f.examined : 0;
+              const of = fd.top_examined || f.examined;
+              const share = of ? b.count / of : 0;
               return h('div.val', { dataset: { value: b.value, count: String(b.count) } },
                 h('span.v', { title: b.value }, b.value === '' ? '(empty)' : b.value),
                 h('span.n', `${fmtN(b.count)} · ${(share * 100).toFixed(share < 0.1 ? 1 : 0)}%`),
                 h('button.icon.plus', { title: `Only ${fd.field} = ${b.value}`, on: { click: () => addChip(fd.field, b.value, false) } }, '+'),
                 h('button.icon.minus', { title: `Without ${fd.field} = ${b.value}`, on: { click: () => addChip(fd.field, b.value, true) } }, '−'),
                 h('div.bar', h('i', { style: `width:${Math.max(1, share * 100).toFixed(1)}%` })));
-            }), fd.distinct > fd.top.length ? h('div.muted', `${fmtN(fd.distinct)} distinct values`) : null) : null);
+            }), fd.distinct > fd.top.length ? h('div.muted', `${fmtN(fd.distinct)} distinct values`) : null,
+            fd.top_examined ? h('div.muted', `values of the newest ${fmtN(fd.top_examined)} events`) : null) : null);
           return el;
         }));
       }
