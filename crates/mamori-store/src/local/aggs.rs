@@ -10,7 +10,7 @@ use tantivy::query::Query;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED};
 
-use super::partition::Partition;
+use super::partition::View;
 use crate::StoreError;
 use crate::aggregate::{
     Aggregation, AggregationResult, Series, auto_interval, bucket_starts, fill_buckets, top_terms,
@@ -114,8 +114,8 @@ pub struct Matches {
 }
 
 /// Run `query` on a partition, keeping the matches as bitsets.
-pub fn matches(part: &Partition, query: &dyn Query) -> Result<Matches, StoreError> {
-    let searcher = part.reader.searcher();
+pub fn matches(part: &View, query: &dyn Query) -> Result<Matches, StoreError> {
+    let searcher = part.searcher.clone();
     let segments = searcher
         .search(query, &DocBits)
         .map_err(|e| StoreError::engine("aggregating", e))?;

@@ -6,7 +6,6 @@
 //! `fields`, their values from the newest events, loaded.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::Query;
@@ -17,7 +16,7 @@ use mamori_model::fields::{FieldKind, TEXT_FIELDS, kind_of};
 
 use super::aggs::{Matches, SegmentBits, path_bounds};
 use super::page::Candidate;
-use super::partition::Partition;
+use super::partition::View;
 use super::{LocalStore, schema};
 use crate::StoreError;
 use crate::aggregate::{bucket_text, top_terms};
@@ -49,9 +48,9 @@ impl Sample {
 
 /// The newest `n` matches of each partition's query (time order from the
 /// `ts` column), and the number of all matches.
-pub fn newest(parts: &[Arc<Partition>], queries: &[Box<dyn Query>], n: usize) -> Result<Sample, StoreError> {
+pub fn newest(parts: &[View], queries: &[Box<dyn Query>], n: usize) -> Result<Sample, StoreError> {
     let err = |e| StoreError::engine("sampling", e);
-    let searchers: Vec<Searcher> = parts.iter().map(|p| p.reader.searcher()).collect();
+    let searchers: Vec<Searcher> = parts.iter().map(|p| p.searcher.clone()).collect();
     let mut total = 0u64;
     let mut newest = Vec::new();
     for (i, (searcher, query)) in searchers.iter().zip(queries).enumerate() {

@@ -30,7 +30,7 @@ use tantivy::{DocAddress, IndexWriter, Order as TOrder, Searcher, TantivyDocumen
 pub use self::facet_index::FacetSource;
 use self::idfilter::{IdFilter, IdFilters, IdHash};
 use self::page::{Candidate, SortOrder};
-use self::partition::{Partition, PartitionKey};
+use self::partition::{Partition, PartitionKey, View};
 use self::schema::Fields;
 use self::sort::FieldSort;
 use crate::aggregate::{self, AggregateRequest, AggregateResponse};
@@ -516,11 +516,7 @@ impl LocalStore {
     }
 
     /// The partitions of these tenants that overlap the range.
-    fn partitions_for(
-        &self,
-        tenants: &[String],
-        range: &TimeRange,
-    ) -> Result<Vec<Arc<Partition>>, StoreError> {
+    fn partitions_for(&self, tenants: &[String], range: &TimeRange) -> Result<Vec<View>, StoreError> {
         let (from, to) = micros(range);
         let mut out = Vec::new();
         for t in tenants {
@@ -530,7 +526,7 @@ impl LocalStore {
                     p.reader
                         .reload()
                         .map_err(|e| StoreError::engine("reloading", e))?;
-                    out.push(p);
+                    out.push(View::of(p));
                 }
             }
         }
@@ -540,12 +536,12 @@ impl LocalStore {
     /// The query of `filter` over `range` in one partition, and whether it is exact.
     fn prepare(
         &self,
-        part: &Partition,
+        part: &View,
         filter: &Filter,
         range: &TimeRange,
     ) -> Result<(Box<dyn Query>, bool), StoreError> {
         let paths = if compile::needs_paths(filter) {
-            partition::paths(&part.reader.searcher(), self.fields.fields)?
+            partition::paths(&part.searcher, self.fields.fields)?
         } else {
             Vec::new()
         };
@@ -564,7 +560,7 @@ impl LocalStore {
     /// the index answers the filter exactly.
     fn queries(
         &self,
-        parts: &[Arc<Partition>],
+        parts: &[View],
         filter: &Filter,
         range: &TimeRange,
     ) -> Result<(Vec<Box<dyn Query>>, bool), StoreError> {
@@ -580,20 +576,13 @@ impl LocalStore {
     }
 
     /// Matching documents in `[from, to)` (µs) of the partitions overlapping it.
-    fn count_between(
-        &self,
-        parts: &[Arc<Partition>],
-        filter: &Filter,
-        from: i64,
-        to: i64,
-    ) -> Result<u64, StoreError> {
+    fn count_between(&self, parts: &[View], filter: &Filter, from: i64, to: i64) -> Result<u64, StoreError> {
         let range = range_of(from, to);
         let mut n = 0;
         for p in parts.iter().filter(|p| overlaps(p, from, to)) {
             let (q, _) = self.prepare(p, filter, &range)?;
             n += p
-                .reader
-                .searcher()
+                .searcher
                 .search(&q, &Count)
                 .map_err(|e| StoreError::engine("counting", e))? as u64;
         }
@@ -603,7 +592,7 @@ impl LocalStore {
     /// Every matching document in `[from, to)` (µs) as a candidate.
     fn candidates_between(
         &self,
-        parts: &[Arc<Partition>],
+        parts: &[View],
         filter: &Filter,
         from: i64,
         to: i64,
@@ -613,8 +602,7 @@ impl LocalStore {
         for (i, p) in parts.iter().enumerate().filter(|(_, p)| overlaps(p, from, to)) {
             let (q, _) = self.prepare(p, filter, &range)?;
             let found = p
-                .reader
-                .searcher()
+                .searcher
                 .search(&q, &collect::Candidates)
                 .map_err(|e| StoreError::engine("searching", e))?;
             out.extend(found.into_iter().map(|(ts, addr)| Candidate {
@@ -633,7 +621,7 @@ impl LocalStore {
     fn search_by_time(
         &self,
         req: &SearchRequest,
-        parts: &[Arc<Partition>],
+        parts: &[View],
         queries: &[Box<dyn Query>],
         order: SortOrder,
     ) -> Result<(Vec<SearchHit>, u64), StoreError> {
@@ -651,8 +639,7 @@ impl LocalStore {
             ties = self.count_between(parts, &req.filter, c.ts.max(from), c.ts.saturating_add(1).min(to))?;
             for (p, q) in parts.iter().zip(queries) {
                 total += p
-                    .reader
-                    .searcher()
+                    .searcher
                     .search(q, &Count)
                     .map_err(|e| StoreError::engine("counting", e))? as u64;
             }
@@ -663,7 +650,7 @@ impl LocalStore {
         let narrowed = range_of(from, to);
         for (i, p) in parts.iter().enumerate() {
             let top = TopDocs::with_limit(k.max(1)).order_by_fast_field::<i64>("ts", top_order);
-            let searcher = p.reader.searcher();
+            let searcher = &p.searcher;
             let docs = if req.after.is_some() {
                 if !overlaps(p, from, to) {
                     continue;
@@ -706,7 +693,7 @@ impl LocalStore {
     fn search_checked(
         &self,
         req: &SearchRequest,
-        parts: &[Arc<Partition>],
+        parts: &[View],
         queries: &[Box<dyn Query>],
         order: SortOrder,
     ) -> Result<(Vec<SearchHit>, u64), StoreError> {
@@ -717,8 +704,7 @@ impl LocalStore {
         let mut cands: Vec<Candidate> = Vec::new();
         for (i, p) in parts.iter().enumerate() {
             let found = p
-                .reader
-                .searcher()
+                .searcher
                 .search(&queries[i], &collect::Candidates)
                 .map_err(|e| StoreError::engine("searching", e))?;
             cands.extend(found.into_iter().map(|(ts, addr)| Candidate {
@@ -754,7 +740,7 @@ impl LocalStore {
     fn search_by_field(
         &self,
         req: &SearchRequest,
-        parts: &[Arc<Partition>],
+        parts: &[View],
         queries: &[Box<dyn Query>],
         exact: bool,
         order: SortOrder,
@@ -827,7 +813,7 @@ impl LocalStore {
     fn emit(
         &self,
         req: &SearchRequest,
-        parts: &[Arc<Partition>],
+        parts: &[View],
         cands: &[Candidate],
         order: SortOrder,
         field: Option<(&FieldSort, Option<&mamori_model::filter::Matcher>)>,
@@ -890,7 +876,7 @@ impl LocalStore {
 
     /// Load the events of `cands`, in order, spreading the work over the
     /// cores when there are many (decompression and JSON decoding dominate).
-    fn load_many(&self, parts: &[Arc<Partition>], cands: &[Candidate]) -> Result<Vec<Event>, StoreError> {
+    fn load_many(&self, parts: &[View], cands: &[Candidate]) -> Result<Vec<Event>, StoreError> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
         let load_all = |chunk: &[Candidate]| -> Result<Vec<Event>, StoreError> {
             chunk.iter().map(|c| self.load(&parts[c.part], c.addr)).collect()
@@ -916,10 +902,9 @@ impl LocalStore {
         })
     }
 
-    fn load(&self, part: &Partition, addr: DocAddress) -> Result<Event, StoreError> {
+    fn load(&self, part: &View, addr: DocAddress) -> Result<Event, StoreError> {
         let doc: TantivyDocument = part
-            .reader
-            .searcher()
+            .searcher
             .doc(addr)
             .map_err(|e| StoreError::engine("reading a stored event", e))?;
         let body = doc
@@ -1056,8 +1041,7 @@ impl EventStore for LocalStore {
                 let (q, e) = self.prepare(p, filter, range)?;
                 exact &= e;
                 let found = p
-                    .reader
-                    .searcher()
+                    .searcher
                     .search(&q, &collect::Candidates)
                     .map_err(|e| StoreError::engine("searching", e))?;
                 cands.extend(found.into_iter().map(|(ts, a)| (ts, i, a)));
@@ -1173,5 +1157,52 @@ fn sort_hits(v: &mut [(i64, usize, DocAddress)], newest: bool) {
         v.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     } else {
         v.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A request reads events from the segments it found them in, even when
+    /// another request reloads the partition after a merge renumbered them.
+    #[test]
+    fn a_request_reads_the_segments_it_searched_after_a_merge() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path()).unwrap();
+        let t0: chrono::DateTime<chrono::Utc> = "2024-05-01T10:00:00Z".parse().unwrap();
+        for batch in 0..3i64 {
+            let events = (0..5i64)
+                .map(|i| {
+                    let n = batch * 10 + i;
+                    let mut e = Event::new("acme", t0 + chrono::Duration::seconds(n), format!("record {n}"));
+                    e.set("n", json!(n));
+                    e
+                })
+                .collect();
+            store.append(events).unwrap();
+            store.commit().unwrap();
+        }
+        let views = store.partitions_for(&["acme".into()], &TimeRange::all()).unwrap();
+        assert_eq!(views[0].searcher.segment_readers().len(), 3);
+        let f = mamori_model::filter::parse("n:20").unwrap();
+        let day = 86_400_000_000;
+        let (from, to) = (t0.timestamp_micros() - day, t0.timestamp_micros() + day);
+        let cands = store.candidates_between(&views, &f, from, to).unwrap();
+        assert_eq!(cands.len(), 1);
+
+        // Meanwhile the segments are merged and another request reloads.
+        {
+            let mut writers = lock(&store.writers);
+            let w = &mut writers.open[0];
+            let ids = w.part.index.searchable_segment_ids().unwrap();
+            w.writer.merge(&ids).wait().unwrap();
+        }
+        views[0].reader.reload().unwrap();
+        assert_eq!(views[0].reader.searcher().segment_readers().len(), 1);
+
+        let ev = store.load(&views[0], cands[0].addr).unwrap();
+        assert_eq!(ev.get("n"), Some(&json!(20)));
     }
 }

@@ -196,3 +196,28 @@ pub fn payload(index: &Index) -> Result<Payload, StoreError> {
         .and_then(|p| serde_json::from_str(p).ok())
         .unwrap_or_default())
 }
+
+/// A partition as one request sees it: the searcher taken when the request
+/// began, so segment ordinals found by one step stay valid in the next
+/// whatever other requests reload meanwhile (a reload after a merge
+/// renumbers segments).
+#[derive(Clone)]
+pub struct View {
+    pub part: std::sync::Arc<Partition>,
+    pub searcher: Searcher,
+}
+
+impl View {
+    /// The partition as its reader sees it now.
+    pub fn of(part: std::sync::Arc<Partition>) -> Self {
+        let searcher = part.reader.searcher();
+        View { part, searcher }
+    }
+}
+
+impl std::ops::Deref for View {
+    type Target = Partition;
+    fn deref(&self) -> &Partition {
+        &self.part
+    }
+}
