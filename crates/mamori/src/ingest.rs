@@ -322,10 +322,14 @@ impl<'scope, 'env> Detecting<'scope, 'env> {
             return self.sink.append(batch);
         };
         let previous = self.join()?;
-        self.in_flight = Some(self.scope.spawn(move || {
-            let found = rules.detections_except(&batch, except);
-            (batch, found)
-        }));
+        let handle = std::thread::Builder::new()
+            .name("mamori-detect".into())
+            .spawn_scoped(self.scope, move || {
+                let found = rules.detections_except(&batch, except);
+                (batch, found)
+            })
+            .context("starting the detection thread")?;
+        self.in_flight = Some(handle);
         if let Some(events) = previous {
             self.sink.append(events)?;
         }

@@ -184,11 +184,11 @@ impl<'a> Parser<'a> {
     }
 
     /// Run `parse` one nesting level deeper, refusing to go past [`MAX_DEPTH`].
-    fn nested(
+    fn nested<T>(
         &mut self,
         column: usize,
-        parse: impl FnOnce(&mut Self) -> Result<Filter, FilterError>,
-    ) -> Result<Filter, FilterError> {
+        parse: impl FnOnce(&mut Self) -> Result<T, FilterError>,
+    ) -> Result<T, FilterError> {
         if self.depth >= MAX_DEPTH {
             return Err(FilterError::at(
                 column,
@@ -275,11 +275,8 @@ impl<'a> Parser<'a> {
                 p.lx = after;
                 items.push(p.and(None)?);
             }
-            Ok(Filter::Or(items))
+            Ok(items)
         })?;
-        let Filter::Or(children) = children else {
-            unreachable!("built as Or above")
-        };
         self.lx.skip_ws();
         if !self.lx.eat(')') {
             return Err(FilterError::at(open, "unclosed '('"));
