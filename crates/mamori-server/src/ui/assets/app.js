@@ -105,7 +105,8 @@
   // ------------------------------------------------------------ the API
   const session = { me: null, csrf: null, tenants: [] };
   let pending = 0; // requests in flight (the browser tests wait for 0)
-  window.mamoriIdle = () => pending === 0;
+  let navigating = false; // the hash changed and its page is not drawn yet
+  window.mamoriIdle = () => pending === 0 && !navigating;
 
   class ApiError extends Error {
     constructor(status, body) {
@@ -187,8 +188,9 @@
 
   // ------------------------------------------------------------ routing
   function go(hash) {
-    if (location.hash === hash) route();
-    else location.hash = hash;
+    if (location.hash === hash) return route();
+    navigating = true; // until the hashchange event runs the route
+    location.hash = hash;
   }
   function parseHash() {
     const raw = location.hash.replace(/^#/, '') || '/discover';
@@ -275,6 +277,7 @@
   }
 
   async function route() {
+    navigating = false;
     closers = [];
     const { parts, params } = parseHash();
     if (parts[0] === 'login') return loginPage(params);
