@@ -51,11 +51,21 @@ impl Sample {
 pub fn newest(parts: &[View], queries: &[Box<dyn Query>], n: usize) -> Result<Sample, StoreError> {
     let err = |e| StoreError::engine("sampling", e);
     let searchers: Vec<Searcher> = parts.iter().map(|p| p.searcher.clone()).collect();
+    // Newest days first: once `n` candidates are in hand at the end of a
+    // day, older days (whose events all sort after them) are only counted.
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by(|a, b| parts[*b].key.day.cmp(&parts[*a].key.day));
     let mut total = 0u64;
     let mut newest = Vec::new();
-    for (i, (searcher, query)) in searchers.iter().zip(queries).enumerate() {
+    let mut full_before = None;
+    for i in order {
+        let (searcher, query) = (&searchers[i], queries[i].as_ref());
+        if full_before.is_some_and(|day| parts[i].key.day < day) {
+            total += searcher.search(query, &Count).map_err(err)? as u64;
+            continue;
+        }
         let top = TopDocs::with_limit(n.max(1)).order_by_fast_field::<i64>("ts", TOrder::Desc);
-        let (count, docs) = searcher.search(query.as_ref(), &(Count, top)).map_err(err)?;
+        let (count, docs) = searcher.search(query, &(Count, top)).map_err(err)?;
         total += count as u64;
         newest.extend(docs.into_iter().map(|(ts, addr)| Candidate {
             value: None,
@@ -63,6 +73,9 @@ pub fn newest(parts: &[View], queries: &[Box<dyn Query>], n: usize) -> Result<Sa
             part: i,
             addr,
         }));
+        if newest.len() >= n {
+            full_before = Some(parts[i].key.day);
+        }
     }
     newest.sort_unstable_by(|a, b| {
         b.ts.cmp(&a.ts)
