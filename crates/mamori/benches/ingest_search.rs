@@ -107,6 +107,7 @@ fn ingest(data: &Path, raws: &[(String, PathBuf, u64)], raw_bytes: u64) -> anyho
     let tenant_count = raws.len();
     let _ = std::fs::remove_dir_all(data);
     reset_peak_rss();
+    let anon = AnonPeak::start();
     let store = LocalStore::open(mamori::events_dir(data))?;
     let cpu0 = cpu_seconds();
     let t = Instant::now();
@@ -129,6 +130,7 @@ fn ingest(data: &Path, raws: &[(String, PathBuf, u64)], raw_bytes: u64) -> anyho
     let ingest_wall = t.elapsed().as_secs_f64();
     let ingest_cpu = cpu_seconds() - cpu0;
     let ingest_rss = peak_rss_mib();
+    let ingest_anon = anon.stop();
     drop(store);
     let stored_bytes = dir_size(&mamori::events_dir(data));
     let mut by_ext = std::collections::BTreeMap::new();
@@ -156,6 +158,9 @@ fn ingest(data: &Path, raws: &[(String, PathBuf, u64)], raw_bytes: u64) -> anyho
         100.0 * stored_bytes as f64 / raw_bytes as f64
     );
     println!("| ingest peak RSS | {ingest_rss:.0} MiB |");
+    println!(
+        "| ingest peak anonymous memory (sampled every 50 ms; RSS also counts mapped index files) | {ingest_anon:.0} MiB |"
+    );
     let parts: Vec<String> = by_ext
         .iter()
         .map(|(e, b)| format!("{e} {:.1}", *b as f64 / 1048576.0))
@@ -496,16 +501,49 @@ fn cpu_seconds() -> f64 {
 }
 
 /// Start a new peak-RSS measurement (Linux: "5" resets VmHWM).
+/// The peak of the process's anonymous resident memory (`RssAnon`), sampled
+/// by a thread: the heap, without the index files tantivy maps while merging
+/// and looking up ids, which RSS counts too.
+struct AnonPeak {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<f64>,
+}
+
+impl AnonPeak {
+    fn start() -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut peak: f64 = 0.0;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(status_mib("RssAnon:"));
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            peak
+        });
+        AnonPeak { stop, thread }
+    }
+
+    fn stop(self) -> f64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap_or(0.0)
+    }
+}
+
+fn status_mib(key: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
 fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0
+    status_mib("VmHWM:")
 }
