@@ -510,6 +510,47 @@ fn facets_of_named_fields_agree_with_facets_of_all_fields() {
     }
 }
 
+/// Assert facets from the index equal facets from loaded events (values
+/// compared lower-cased; text fields' values may come from the newest 500);
+/// returns (fields compared in full, text fields with values of the newest 500).
+fn assert_same_facets(a: &mamori_store::Facets, b: &mamori_store::Facets, what: &str) -> (usize, usize) {
+    assert_eq!(
+        (a.total, a.examined, a.sampled),
+        (b.total, b.examined, b.sampled),
+        "{what}"
+    );
+    let names = |f: &mamori_store::Facets| f.fields.iter().map(|x| x.field.clone()).collect::<Vec<_>>();
+    assert_eq!(names(a), names(b), "{what}");
+    let (mut compared, mut text_from_newest) = (0, 0);
+    for (x, y) in a.fields.iter().zip(&b.fields) {
+        assert_eq!((x.count, x.share), (y.count, y.share), "{what}: {}", x.field);
+        if x.top_examined.is_some() {
+            // A text field's values from the newest 500 events.
+            assert_eq!(x.top_examined, Some(500), "{what}: {}", x.field);
+            text_from_newest += 1;
+            continue;
+        }
+        let top = |f: &mamori_store::FieldFacet| {
+            f.top
+                .iter()
+                .map(|t| (t.value.to_lowercase(), t.count))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!((x.distinct, top(x)), (y.distinct, top(y)), "{what}: {}", x.field);
+        // Values are shown as written, not as the index keeps them.
+        for t in &x.top {
+            assert!(
+                y.top.iter().any(|u| u.value == t.value),
+                "{what}: {} shows {:?}",
+                x.field,
+                t.value
+            );
+        }
+        compared += 1;
+    }
+    (compared, text_from_newest)
+}
+
 #[test]
 fn facets_from_the_index_agree_with_facets_from_loaded_events() {
     let (d, _writer, _) = store_with_corpus();
@@ -554,40 +595,9 @@ fn facets_from_the_index_agree_with_facets_from_loaded_events() {
                 let a = mamori_store::facets::facets(&indexed, &req).unwrap();
                 let b = mamori_store::facets::facets(&loaded, &req).unwrap();
                 let what = format!("`{q}`, sample {sample}, {} fields", req.fields.len());
-                assert_eq!(
-                    (a.total, a.examined, a.sampled),
-                    (b.total, b.examined, b.sampled),
-                    "{what}"
-                );
-                let names =
-                    |f: &mamori_store::Facets| f.fields.iter().map(|x| x.field.clone()).collect::<Vec<_>>();
-                assert_eq!(names(&a), names(&b), "{what}");
-                for (x, y) in a.fields.iter().zip(&b.fields) {
-                    assert_eq!((x.count, x.share), (y.count, y.share), "{what}: {}", x.field);
-                    if x.top_examined.is_some() {
-                        // A text field's values from the newest 500 events.
-                        assert_eq!(x.top_examined, Some(500), "{what}: {}", x.field);
-                        text_from_newest += 1;
-                        continue;
-                    }
-                    let top = |f: &mamori_store::FieldFacet| {
-                        f.top
-                            .iter()
-                            .map(|t| (t.value.to_lowercase(), t.count))
-                            .collect::<Vec<_>>()
-                    };
-                    assert_eq!((x.distinct, top(x)), (y.distinct, top(y)), "{what}: {}", x.field);
-                    // Values are shown as written, not as the index keeps them.
-                    for t in &x.top {
-                        assert!(
-                            y.top.iter().any(|u| u.value == t.value),
-                            "{what}: {} shows {:?}",
-                            x.field,
-                            t.value
-                        );
-                    }
-                    compared += 1;
-                }
+                let (c, t) = assert_same_facets(&a, &b, &what);
+                compared += c;
+                text_from_newest += t;
             }
         }
     }
@@ -639,6 +649,50 @@ mod random_filters {
                 inner.prop_map(|a| format!("not ({a})")),
             ]
         })
+    }
+
+    /// The shared store's folder opened twice more: facets from the index, and from loaded events.
+    fn facet_stores() -> &'static (LocalStore, LocalStore) {
+        static S: OnceLock<(LocalStore, LocalStore)> = OnceLock::new();
+        S.get_or_init(|| {
+            let dir = shared().0.path();
+            let open = |source| LocalStore::open(dir).unwrap().with_facets_from(source);
+            (
+                open(mamori_store::FacetSource::Index),
+                open(mamori_store::FacetSource::Events),
+            )
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+        #[test]
+        fn facets_from_the_index_equal_facets_from_events(
+            text in tree(),
+            sample in proptest::sample::select(vec![30usize, 1_000]),
+            named in any::<bool>(),
+        ) {
+            let (indexed, loaded) = facet_stores();
+            let fields = if named {
+                ["user.name", "source.ip", "size", "message", "aws.cloudtrail.request_parameters.tags"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let req = mamori_store::FacetRequest {
+                tenants: vec!["acme".into()],
+                filter: filter::parse(&text).unwrap(),
+                range: all_range(),
+                fields,
+                top: 3,
+                sample,
+            };
+            let a = mamori_store::facets::facets(indexed, &req).unwrap();
+            let b = mamori_store::facets::facets(loaded, &req).unwrap();
+            assert_same_facets(&a, &b, &format!("`{text}`, sample {sample}"));
+        }
     }
 
     proptest! {
