@@ -2,7 +2,9 @@
 //! loopback for `MAMORI_BENCH_SECS` (default 60); prints events/s and the
 //! acknowledgement latency (an answer means the events are durable).
 //!
-//! `cargo bench -p mamori --bench http_ingest` (MAMORI_BENCH_CLIENTS, MAMORI_BENCH_BATCH).
+//! `cargo bench -p mamori --bench http_ingest` (MAMORI_BENCH_CLIENTS, MAMORI_BENCH_BATCH;
+//! `MAMORI_BENCH_RECORDS=cloudtrail` sends the CloudTrail-like records of the
+//! search benchmark, ~1.4 KB each, instead of ~230-byte web-access events).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,6 +26,7 @@ fn main() {
     let secs = env("MAMORI_BENCH_SECS", 60) as u64;
     let clients = env("MAMORI_BENCH_CLIENTS", 8);
     let batch = env("MAMORI_BENCH_BATCH", 1000);
+    let cloudtrail = std::env::var("MAMORI_BENCH_RECORDS").is_ok_and(|v| v == "cloudtrail");
     let dir = tempfile::tempdir().unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -60,14 +63,25 @@ fn main() {
                 let mut sent = 0u64;
                 let mut b = 0usize;
                 while Instant::now() < deadline {
-                    let body: String = (0..batch)
+                    let body: String = if cloudtrail {
+                        // Seeds differ per client and request, so every event id is new.
+                        let spec = mamori::corpus::CorpusSpec {
+                            seed: (c as u64) << 32 | b as u64,
+                            events: batch as u64,
+                            days: 1,
+                            ..mamori::corpus::CorpusSpec::default_million()
+                        };
+                        mamori::corpus::records(&spec).map(|r| r + "\n").collect()
+                    } else {
+                        (0..batch)
                         .map(|i| {
                             format!(
                                 "{{\"@timestamp\":\"2026-11-23T10:{:02}:{:02}Z\",\"message\":\"GET /api/items/{i} 200\",\"client\":{c},\"batch\":{b},\"source\":{{\"ip\":\"10.{}.{}.{}\"}},\"user\":{{\"name\":\"user{}\"}},\"http\":{{\"response\":{{\"status_code\":200,\"bytes\":{}}}}}}}\n",
                                 (b / 60) % 60, b % 60, c, i % 250, b % 250, i % 97, i * 13
                             )
                         })
-                        .collect();
+                        .collect()
+                    };
                     let t = Instant::now();
                     let r = agent.post(&url).header("Authorization", &format!("Bearer {token}")).send(body);
                     let dt = t.elapsed().as_secs_f64();
@@ -107,7 +121,14 @@ fn main() {
         .load(std::sync::atomic::Ordering::Relaxed);
     rt.block_on(running.shutdown()).unwrap();
     println!("| measure | value |\n|---|---|");
-    println!("| clients × batch | {clients} × {batch} events |");
+    println!(
+        "| clients × batch | {clients} × {batch} {} events |",
+        if cloudtrail {
+            "CloudTrail (~1.4 KB)"
+        } else {
+            "web access (~230 B)"
+        }
+    );
     println!("| duration | {wall:.1} s |");
     println!("| events acknowledged | {total} |");
     println!("| events/s | {:.0} |", total as f64 / wall);
