@@ -36,6 +36,13 @@ def main():
         assert sum(1 for _ in m.export("", ["acme"], **rng)) == 300
         top = m.terms("user.name", "", ["acme"], **rng)
         assert top[0] == {"value": "bob", "count": 200}, top
+        f = m.facets("", ["acme"], fields=["user.name", "source.ip"], top=2, **rng)
+        assert (f["total"], f["examined"], f["sampled"]) == (300, 300, False), f
+        user = next(x for x in f["fields"] if x["field"] == "user.name")
+        assert user["share"] == 1.0 and user["top"][0] == {"value": "bob", "count": 200}, user
+        sampled = m.facets("user.name:bob", ["acme"], sample=50, **rng)
+        assert sampled["sampled"] and sampled["examined"] == 50, sampled
+        assert any(x["field"] == "message" for x in sampled["fields"]), sampled
         first = page["hits"][0]
         assert m.event("acme", first["event"]["id"])["message"] == first["message"]
         m.set_context_list("acme", "office", ["10.0.0.0/30"], "HQ")
@@ -50,7 +57,7 @@ def main():
             raise AssertionError("a bad token must raise")
         except MamoriError as e:
             assert e.status == 401 and e.code == "unauthorized"
-        print("python client: ingest, search, count, export, terms, event, context list, errors")
+        print("python client: ingest, search, count, export, terms, facets, event, context list, errors")
     finally:
         server.terminate()
         server.wait(timeout=30)

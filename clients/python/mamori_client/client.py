@@ -102,6 +102,15 @@ class Mamori:
         body["aggregations"] = [{"type": "date_histogram", "interval_secs": interval_secs}]
         return self._json("POST", "/api/v1/aggregate", body)["results"][0]["buckets"]
 
+    def facets(self, query: str = "", tenants: Iterable[str] = (), since: str = "-24h", until: str = "now",
+               fields: Iterable[str] = (), top: int = 5, sample: int = 10_000) -> dict:
+        """Fields of the matching events with their share and top values, over the newest `sample`:
+        `{"total", "examined", "sampled", "fields": [{"field", "count", "share", "distinct", "top"}, ...]}`
+        (a text field's `top_examined`, when present, is how many of the newest events its values come from)."""
+        body = self._selection(query, tenants, since, until)
+        body.update(fields=list(fields or []), top=top, sample=sample)
+        return self._json("POST", "/api/v1/facets", body)
+
     def event(self, tenant: str, event_id: str) -> dict:
         """One event by its `event.id`, `event.original` included."""
         return self._json("GET", f"/api/v1/tenants/{tenant}/events/{urllib.parse.quote(event_id)}")
