@@ -19,7 +19,7 @@ use super::page::Candidate;
 use super::partition::View;
 use super::{LocalStore, schema};
 use crate::StoreError;
-use crate::aggregate::{bucket_text, top_terms};
+use crate::aggregate::{TermBucket, bucket_text};
 use crate::facets::{FacetRequest, Facets, FieldFacet, finish, share};
 
 /// The newest matches of a filter.
@@ -396,18 +396,28 @@ impl LocalStore {
                 continue;
             }
             let distinct = values.len() as u64;
-            let at: HashMap<String, DocRef> = values.iter().map(|(v, (_, at))| (v.clone(), *at)).collect();
-            let (top, _) = top_terms(values.into_iter().map(|(v, (n, _))| (v, n)).collect(), req.top);
-            for (bi, b) in top.iter().enumerate().filter(|(_, b)| cased(&b.value)) {
-                if let Some(at) = at.get(&b.value) {
+            // Most events first, then by value (as `top_terms` orders).
+            let mut ranked: Vec<(String, (u64, DocRef))> = values.into_iter().collect();
+            let order = |a: &(String, (u64, DocRef)), b: &(String, (u64, DocRef))| {
+                b.1.0.cmp(&a.1.0).then_with(|| a.0.cmp(&b.0))
+            };
+            if ranked.len() > req.top && req.top > 0 {
+                ranked.select_nth_unstable_by(req.top - 1, order);
+            }
+            ranked.truncate(req.top);
+            ranked.sort_unstable_by(order);
+            let mut top = Vec::with_capacity(ranked.len());
+            for (value, (count, at)) in ranked {
+                if cased(&value) {
                     let c = Candidate {
                         value: None,
                         ts: 0,
                         part: at.part,
                         addr: at.addr,
                     };
-                    to_read.push((fields.len(), bi, c));
+                    to_read.push((fields.len(), top.len(), c));
                 }
+                top.push(TermBucket { value, count });
             }
             fields.push(FieldFacet {
                 share: share(count, examined),
