@@ -230,6 +230,76 @@ fn pages_and_order_across_partitions() {
     assert_eq!(page2, ids);
 }
 
+/// A page over several tenants: a partition that fills the page alone does
+/// not end the search of the same day's other partitions, whichever way.
+#[test]
+fn a_page_over_tenants_sees_every_partition_of_its_last_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    let day: DateTime<Utc> = "2024-05-01T00:00:00Z".parse().unwrap();
+    let at = |tenant: &str, ts: DateTime<Utc>| {
+        let mut e = Event::new(tenant, ts, format!("{tenant} {ts}"));
+        e.set("event.action", json!("x"));
+        e
+    };
+    let mut events = Vec::new();
+    // busy: 20 events early in the day and 5 the day before; quiet: 3 late in the day.
+    events.extend((0..20).map(|i| at("busy", day + Duration::minutes(60 + i))));
+    events.extend((0..5).map(|i| at("busy", day - Duration::hours(3) + Duration::minutes(i))));
+    events.extend((0..3).map(|i| at("quiet", day + Duration::hours(20) + Duration::minutes(i))));
+    // early: 2 events in the first minutes of the day.
+    events.extend((0..2).map(|i| at("early", day + Duration::minutes(i))));
+    let id_of = |e: &Event| e.id().to_string();
+    let mut newest = events.clone();
+    newest.sort_by_key(|e| std::cmp::Reverse(e.timestamp()));
+    store.append(events).unwrap();
+    store.commit().unwrap();
+
+    let (got, total) = search(
+        &store,
+        &["busy", "quiet"],
+        &Filter::All,
+        all_range(),
+        10,
+        0,
+        Order::NewestFirst,
+    );
+    let want: Vec<String> = newest
+        .iter()
+        .filter(|e| e.tenant() != "early")
+        .take(10)
+        .map(id_of)
+        .collect();
+    assert_eq!(
+        (got, total),
+        (want, 28),
+        "newest first: the quiet tenant's late events lead"
+    );
+
+    let mut oldest = newest.clone();
+    oldest.reverse();
+    let (got, total) = search(
+        &store,
+        &["busy", "early"],
+        &Filter::All,
+        all_range(),
+        10,
+        0,
+        Order::OldestFirst,
+    );
+    let want: Vec<String> = oldest
+        .iter()
+        .filter(|e| e.tenant() != "quiet")
+        .take(10)
+        .map(id_of)
+        .collect();
+    assert_eq!(
+        (got, total),
+        (want, 27),
+        "oldest first: the early tenant's events follow the day before"
+    );
+}
+
 #[test]
 fn time_ranges_and_tenants_are_respected() {
     let (_d, store, events) = store_with_corpus();

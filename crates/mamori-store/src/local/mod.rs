@@ -648,9 +648,27 @@ impl LocalStore {
         let top_order = if newest { TOrder::Desc } else { TOrder::Asc };
         let mut cands = Vec::new();
         let narrowed = range_of(from, to);
-        for (i, p) in parts.iter().enumerate() {
-            let top = TopDocs::with_limit(k.max(1)).order_by_fast_field::<i64>("ts", top_order);
+        // Days in page order: once a day ends with `k` candidates in hand,
+        // the days after it cannot reach the page and are only counted.
+        let mut by_day: Vec<usize> = (0..parts.len()).collect();
+        by_day.sort_by(|a, b| {
+            let (da, db) = (parts[*a].key.day, parts[*b].key.day);
+            if newest { db.cmp(&da) } else { da.cmp(&db) }
+        });
+        let mut full_on = None;
+        for i in by_day {
+            let p = &parts[i];
             let searcher = &p.searcher;
+            let past_page = full_on.is_some_and(|day| if newest { p.key.day < day } else { p.key.day > day });
+            if past_page {
+                if req.after.is_none() {
+                    total += searcher
+                        .search(&queries[i], &Count)
+                        .map_err(|e| StoreError::engine("counting", e))? as u64;
+                }
+                continue;
+            }
+            let top = TopDocs::with_limit(k.max(1)).order_by_fast_field::<i64>("ts", top_order);
             let docs = if req.after.is_some() {
                 if !overlaps(p, from, to) {
                     continue;
@@ -671,6 +689,9 @@ impl LocalStore {
                 part: i,
                 addr,
             }));
+            if cands.len() >= k {
+                full_on = Some(p.key.day);
+            }
         }
         if req.limit == 0 {
             return Ok((Vec::new(), total));
