@@ -2,24 +2,14 @@
 //! before/after comparisons: `cargo run --release -p mamori-formats --example golden -- OUT`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use mamori_formats::{Item, ParseContext, open_and_sniff, parse};
 
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::files;
 
 fn main() {
     let out = std::env::args().nth(1).expect("output path");

@@ -12,7 +12,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{ctx, split};
+use common::{ctx, files, split};
 use mamori_formats::{BadRecord, Format, ParseContext, open, open_and_sniff, parse};
 use mamori_model::Event;
 
@@ -55,20 +55,6 @@ const EXPECTED: &[(&str, Format, usize, usize, usize)] = &[
     // Line 5 starts `2015 Nov 13 13:40:01` (year first), not a syslog header.
     ("syslog.log", Format::Syslog, 5, 1, 0),
 ];
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
 
 fn name(path: &Path) -> String {
     path.file_name()

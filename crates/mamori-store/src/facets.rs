@@ -198,13 +198,20 @@ pub(crate) fn field_facet(
             b.value = s.clone();
         }
     }
-    FieldFacet {
-        share: share(count, examined),
-        field,
-        count,
-        distinct,
-        top,
-        top_examined: None,
+    FieldFacet::new(field, count, distinct, top, examined)
+}
+
+impl FieldFacet {
+    /// A field held by `count` of `examined` events.
+    pub(crate) fn new(field: String, count: u64, distinct: u64, top: Vec<TermBucket>, examined: u64) -> Self {
+        FieldFacet {
+            share: share(count, examined),
+            field,
+            count,
+            distinct,
+            top,
+            top_examined: None,
+        }
     }
 }
 

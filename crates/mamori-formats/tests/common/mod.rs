@@ -82,3 +82,18 @@ pub fn mutate(rng: &mut Rng, input: &[u8], special: &[u8], max_edits: usize) -> 
     }
     out
 }
+
+/// Every file under `dir`, recursively (none when it is absent).
+pub fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}

@@ -419,14 +419,7 @@ impl LocalStore {
                 }
                 top.push(TermBucket { value, count });
             }
-            fields.push(FieldFacet {
-                share: share(count, examined),
-                field,
-                count,
-                distinct,
-                top,
-                top_examined: None,
-            });
+            fields.push(FieldFacet::new(field, count, distinct, top, examined));
         }
         let cands: Vec<Candidate> = to_read.iter().map(|(_, _, c)| c.clone()).collect();
         for ((fi, bi, _), ev) in to_read.iter().zip(self.load_many(&parts, &cands)?) {
