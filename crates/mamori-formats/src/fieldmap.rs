@@ -238,7 +238,13 @@ pub(crate) fn add_related(ev: &mut Event) {
         }
     }
     let mut users: Vec<String> = Vec::new();
-    for f in ["user.name", "source.user.name", "destination.user.name"] {
+    for f in [
+        "user.name",
+        "user.effective.name",
+        "user.target.name",
+        "source.user.name",
+        "destination.user.name",
+    ] {
         if let Some(v) = ev.get_str(f)
             && !users.iter().any(|u| u == v)
         {

@@ -378,3 +378,48 @@ fn items_come_in_line_order() {
         .collect();
     assert_eq!(lines, vec![15, 16]);
 }
+
+#[test]
+fn linux_auth_programs() {
+    // sudo's own pairs are its fields, not generic key=value (USER= is the
+    // target account, the user who ran sudo comes first).
+    let ev = one(
+        "<85>Dec  7 01:02:04 web01 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/cat /etc/shadow",
+    );
+    assert_eq!((ev.action(), ev.outcome()), (Some("sudo"), Some("success")));
+    assert_eq!(ev.user_name(), Some("alice"));
+    assert_eq!(s(&ev, "user.effective.name"), Some("root"));
+    assert_eq!(s(&ev, "process.command_line"), Some("/usr/bin/cat /etc/shadow"));
+    assert_eq!(s(&ev, "process.name"), Some("sudo"));
+    assert_eq!(s(&ev, "event.dataset"), Some("system.auth"));
+    assert_eq!(s(&ev, "event.module"), Some("system"));
+    assert!(ev.get("kv").is_none());
+    assert_eq!(ev.get("related.user"), Some(&json!(["alice", "root"])));
+
+    let ev = one(
+        "2026-12-07T01:02:05.000+00:00 web01 sshd[901]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.77  user=root",
+    );
+    assert_eq!(ev.action(), Some("authentication_failure"));
+    assert_eq!((ev.outcome(), ev.user_name()), (Some("failure"), Some("root")));
+    assert_eq!(ev.source_ip(), Some("203.0.113.77"));
+    assert_eq!(ev.get("related.ip"), Some(&json!(["203.0.113.77"])));
+    assert_eq!(ev.get("process.pid"), Some(&json!(901)));
+
+    let ev = one(
+        "Dec  7 01:03:00 web01 useradd[77]: new user: name=backdoor, UID=0, GID=0, home=/root, shell=/bin/bash",
+    );
+    assert_eq!(ev.action(), Some("user_created"));
+    assert_eq!((ev.user_name(), s(&ev, "user.id")), (Some("backdoor"), Some("0")));
+    let ev = one("Dec  7 01:03:01 web01 usermod[78]: add 'backdoor' to group 'sudo'");
+    assert_eq!(
+        (ev.action(), s(&ev, "group.name")),
+        (Some("added_to_group"), Some("sudo"))
+    );
+    let ev = one("Dec  7 01:03:02 web01 su[79]: FAILED SU (to root) mallory on pts/3");
+    assert_eq!((ev.action(), ev.outcome()), (Some("su"), Some("failure")));
+
+    // The same words from another program are only text.
+    let ev = one("Dec  7 01:03:03 web01 myapp[80]: new user: name=x, UID=1");
+    assert!(ev.action().is_none());
+    assert_eq!(s(&ev, "message"), Some("new user: name=x, UID=1"));
+}

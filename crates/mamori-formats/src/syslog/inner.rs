@@ -6,7 +6,7 @@ use mamori_model::Event;
 use mamori_model::event::MAX_DEPTH;
 use serde_json::{Map, Value, json};
 
-use super::vendors::{asa, checkpoint, ios, paloalto, sshd};
+use super::vendors::{asa, checkpoint, ios, linux, paloalto, sshd};
 use crate::fieldmap::Stamp;
 use crate::ndjson::TIMESTAMP_FIELDS;
 use crate::{cef, kv, leef, time};
@@ -30,6 +30,8 @@ pub(crate) enum Kind {
     CheckPoint,
     /// An sshd message with something extracted.
     Sshd,
+    /// A Linux authentication or account message (sudo, su, PAM, useradd…).
+    LinuxAuth,
     /// At least three key=value pairs.
     Kv,
     /// Plain text.
@@ -40,7 +42,7 @@ impl Kind {
     /// True for formats recognised by their text alone (so a line without a
     /// syslog header is still read).
     pub fn stands_alone(self) -> bool {
-        !matches!(self, Kind::Sshd | Kind::Text)
+        !matches!(self, Kind::Sshd | Kind::LinuxAuth | Kind::Text)
     }
 }
 
@@ -97,13 +99,26 @@ pub(crate) fn map(
         return done(Kind::CheckPoint, time);
     }
     if sshd::recognises(app) && sshd::map(ev, msg) {
+        system_auth(ev);
         return done(Kind::Sshd, None);
+    }
+    if linux::recognises(app, msg) && linux::map(ev, msg, app) {
+        system_auth(ev);
+        return done(Kind::LinuxAuth, None);
     }
     if let Some(pairs) = kv::rich_pairs(msg) {
         let time = kv::map_pairs(ev, &pairs, ingest);
         return done(Kind::Kv, time);
     }
     done(Kind::Text, None)
+}
+
+/// `event.module` = `system`, `event.dataset` = `system.auth`: a Linux
+/// host's authentication log, as Elastic's `system` module names it (and
+/// Sigma's `linux`/`auth` log source finds it).
+fn system_auth(ev: &mut Event) {
+    ev.set("event.module", json!("system"));
+    ev.set("event.dataset", json!("system.auth"));
 }
 
 /// Merge a JSON object's fields into `ev` at the top level (dotted keys

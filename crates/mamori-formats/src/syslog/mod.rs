@@ -58,7 +58,8 @@
 //! | `%FAC-n-MNEMONIC:` (Cisco IOS)            | [`vendors::ios`] |
 //! | PAN-OS CSV                               | [`vendors::paloalto`] |
 //! | Check Point `[key:"value"; …]`           | [`vendors::checkpoint`] |
-//! | app `sshd`                               | [`vendors::sshd`] |
+//! | app `sshd`                               | [`vendors::sshd`]; with the next row, `event.module` = `system`, `event.dataset` = `system.auth` |
+//! | app `sudo`, `su`, `useradd`, `usermod`, …; `pam_x(service:type):` | [`vendors::linux`] |
 //! | at least three `key=value` pairs         | [`crate::kv`] (FortiGate: [`vendors::fortigate`]) |
 //!
 //! Then `related.ip` and `related.user` are filled from the address and

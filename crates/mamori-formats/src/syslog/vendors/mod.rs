@@ -8,12 +8,14 @@
 //! | [`paloalto`]    | PAN-OS CSV: `…,yyyy/mm/dd hh:mm:ss,serial,TYPE,…`             |
 //! | [`checkpoint`]  | Check Point `[key:"value"; …]` messages                    |
 //! | [`sshd`]        | app name `sshd`                                            |
+//! | [`linux`]       | app name `sudo`, `su`, `useradd`, … ; `pam_x(service:type):` from any app |
 //! | [`fortigate`]   | key=value pairs with `devname`/`devid` and `logid`         |
 
 pub mod asa;
 pub mod checkpoint;
 pub mod fortigate;
 pub mod ios;
+pub mod linux;
 pub mod paloalto;
 pub mod sshd;
 
