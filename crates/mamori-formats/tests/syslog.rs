@@ -207,7 +207,9 @@ fn leef_json_and_kv_inside_syslog() {
     assert_eq!(iptables.source_ip(), Some("192.0.2.1"));
     assert_eq!(iptables.get("destination.port"), Some(&json!(5353)));
     assert_eq!(s(&iptables, "network.transport"), Some("udp"));
-    assert_eq!(s(&iptables, "kv.OUT"), Some(""));
+    assert_eq!(s(&iptables, "observer.ingress.interface.name"), Some("eth0"));
+    assert_eq!(iptables.get("observer.egress.interface.name"), None);
+    assert_eq!(s(&iptables, "event.dataset"), Some("iptables.log"));
 }
 
 #[test]
@@ -422,4 +424,74 @@ fn linux_auth_programs() {
     let ev = one("Dec  7 01:03:03 web01 myapp[80]: new user: name=x, UID=1");
     assert!(ev.action().is_none());
     assert_eq!(s(&ev, "message"), Some("new user: name=x, UID=1"));
+}
+
+#[test]
+fn web_access_and_firewall_lines_inside_syslog() {
+    // nginx `access_log syslog:server=…`: the access line's own time (with
+    // its zone) wins over the header's zone-less one.
+    let ev = one(
+        r#"<190>Dec  7 04:10:07 web1 nginx: 203.0.113.50 - - [07/Dec/2026:05:10:07 +0100] "GET /wp-login.php?x=1 HTTP/1.1" 404 153 "-" "Mozilla/5.0""#,
+    );
+    assert_eq!(s(&ev, "http.request.method"), Some("GET"));
+    assert_eq!(s(&ev, "url.path"), Some("/wp-login.php"));
+    assert_eq!(ev.get("http.response.status_code"), Some(&json!(404)));
+    assert_eq!(ev.source_ip(), Some("203.0.113.50"));
+    assert_eq!(s(&ev, "process.name"), Some("nginx"));
+    assert_eq!(s(&ev, "event.dataset"), Some("web.access"));
+    assert_eq!(s(&ev, "@timestamp"), Some("2026-12-07T04:10:07.000000Z"));
+    assert!(
+        ev.get("tags")
+            .is_none_or(|t| !t.to_string().contains("assumed_utc"))
+    );
+
+    let ev = one(
+        "Dec  7 04:10:01 gw kernel: [12345.678901] [UFW BLOCK] IN=eth0 OUT= MAC=00:16:3e:aa:bb:cc:00:16:3e:dd:ee:ff:08:00 SRC=203.0.113.9 DST=10.0.0.5 LEN=60 TOS=0x00 PREC=0x00 TTL=49 ID=54321 DF PROTO=TCP SPT=51234 DPT=22 WINDOW=29200 RES=0x00 SYN URGP=0",
+    );
+    assert_eq!(
+        (ev.action(), s(&ev, "rule.name")),
+        (Some("block"), Some("UFW BLOCK"))
+    );
+    assert_eq!(ev.get("event.type"), Some(&json!(["connection", "denied"])));
+    assert_eq!(ev.get("destination.port"), Some(&json!(22)));
+    assert_eq!(ev.get("related.ip"), Some(&json!(["203.0.113.9", "10.0.0.5"])));
+    assert!(ev.get("kv").is_none());
+
+    // pfSense's filterlog CSV; the same CSV from another app is text.
+    let csv = "5,,,1000000103,igb0,match,block,in,4,0x0,,64,0,0,DF,6,tcp,60,198.51.100.7,192.0.2.10,44321,443,0,S,123456789,,64240,,mss";
+    let ev = one(&format!("<134>Dec  7 04:10:03 fw1 filterlog[1234]: {csv}"));
+    assert_eq!(
+        (ev.action(), s(&ev, "rule.id")),
+        (Some("block"), Some("1000000103"))
+    );
+    assert_eq!(ev.source_ip(), Some("198.51.100.7"));
+    assert_eq!(ev.get("destination.port"), Some(&json!(443)));
+    assert_eq!(s(&ev, "event.dataset"), Some("pfsense.log"));
+    let ev = one(&format!("<134>Dec  7 04:10:03 fw1 other: {csv}"));
+    assert!(ev.action().is_none());
+}
+
+#[test]
+fn juniper_srx_structured_data() {
+    let ev = one(
+        r#"<14>1 2026-12-07T04:10:05.000Z srx1 RT_FLOW - RT_FLOW_SESSION_CREATE [junos@2636.1.1.1.2.129 source-address="10.1.1.5" source-port="50123" destination-address="93.184.216.34" destination-port="443" service-name="junos-https" nat-source-address="198.51.100.1" nat-source-port="40000" protocol-id="6" policy-name="allow-web" source-zone-name="trust" destination-zone-name="untrust" session-id-32="12345" username="N/A"] session created 10.1.1.5/50123->93.184.216.34/443"#,
+    );
+    assert_eq!(ev.action(), Some("flow_started"));
+    assert_eq!(ev.source_ip(), Some("10.1.1.5"));
+    assert_eq!(ev.get("destination.port"), Some(&json!(443)));
+    assert_eq!(s(&ev, "source.nat.ip"), Some("198.51.100.1"));
+    assert_eq!(s(&ev, "rule.name"), Some("allow-web"));
+    assert_eq!(s(&ev, "juniper.srx.service_name"), Some("junos-https"));
+    assert_eq!(s(&ev, "event.dataset"), Some("juniper.srx"));
+    assert_eq!(
+        ev.get("related.ip"),
+        Some(&json!(["10.1.1.5", "93.184.216.34", "198.51.100.1"]))
+    );
+    // The element is kept too (its id holds dots; the path still finds it).
+    let kept = "log.syslog.structured_data.junos@2636.1.1.1.2.129.source-address";
+    assert_eq!(s(&ev, kept), Some("10.1.1.5"));
+    assert_eq!(
+        s(&ev, "message"),
+        Some("session created 10.1.1.5/50123->93.184.216.34/443")
+    );
 }

@@ -6,9 +6,10 @@ use mamori_model::Event;
 use mamori_model::event::MAX_DEPTH;
 use serde_json::{Map, Value, json};
 
-use super::vendors::{asa, checkpoint, ios, linux, paloalto, sshd};
+use super::vendors::{asa, checkpoint, filterlog, ios, linux, netfilter, paloalto, sshd};
 use crate::fieldmap::Stamp;
 use crate::ndjson::TIMESTAMP_FIELDS;
+use crate::weblog::clf;
 use crate::{cef, kv, leef, time};
 
 /// Which inner format a message had.
@@ -28,6 +29,12 @@ pub(crate) enum Kind {
     PaloAlto,
     /// Check Point `[key:"value"; …]`.
     CheckPoint,
+    /// A pfSense / OPNsense `filterlog` line.
+    Filterlog,
+    /// A web server's access line (common or combined log format).
+    WebAccess,
+    /// A Linux netfilter (iptables, nftables, UFW, firewalld) packet log.
+    Netfilter,
     /// An sshd message with something extracted.
     Sshd,
     /// A Linux authentication or account message (sudo, su, PAM, useradd…).
@@ -42,7 +49,7 @@ impl Kind {
     /// True for formats recognised by their text alone (so a line without a
     /// syslog header is still read).
     pub fn stands_alone(self) -> bool {
-        !matches!(self, Kind::Sshd | Kind::LinuxAuth | Kind::Text)
+        !matches!(self, Kind::Filterlog | Kind::Sshd | Kind::LinuxAuth | Kind::Text)
     }
 }
 
@@ -97,6 +104,19 @@ pub(crate) fn map(
     }
     if let Some(time) = checkpoint::map(ev, msg, ingest) {
         return done(Kind::CheckPoint, time);
+    }
+    if filterlog::recognises(app) && filterlog::map(ev, msg) {
+        return done(Kind::Filterlog, None);
+    }
+    if let Some(time) = clf::map_message(ev, msg) {
+        let time = Stamp {
+            time,
+            assumed_utc: false,
+        };
+        return done(Kind::WebAccess, Some(time));
+    }
+    if netfilter::map(ev, msg) {
+        return done(Kind::Netfilter, None);
     }
     if sshd::recognises(app) && sshd::map(ev, msg) {
         system_auth(ev);
@@ -207,6 +227,20 @@ mod tests {
         assert_eq!(
             kind("Failed password for x from 10.0.0.1 port 1 ssh2", Some("other")),
             Kind::Text
+        );
+        assert_eq!(
+            kind(
+                "[UFW BLOCK] IN=eth0 OUT= SRC=10.0.0.1 DST=10.0.0.2 PROTO=UDP",
+                Some("kernel")
+            ),
+            Kind::Netfilter
+        );
+        assert_eq!(
+            kind(
+                r#"10.0.0.1 - bob [07/Dec/2024:04:10:07 +0000] "GET / HTTP/1.1" 200 5 "-" "curl""#,
+                Some("nginx")
+            ),
+            Kind::WebAccess
         );
         assert!(!Kind::Sshd.stands_alone());
         assert!(Kind::Kv.stands_alone());

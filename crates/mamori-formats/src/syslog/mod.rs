@@ -24,7 +24,9 @@
 //!   followed by anything (the rest is the message).
 //! - A line with no header at all is still read when its text is CEF, LEEF,
 //!   a JSON object, a Cisco ASA or IOS message (`%ASA-…`, `%SEC-6-…`),
-//!   PAN-OS CSV, Check Point pairs or key=value (at least three pairs); it
+//!   PAN-OS CSV, Check Point pairs, a web access line, a netfilter packet
+//!   log or key=value
+//!   (at least three pairs); it
 //!   is tagged `mamori.syslog_header_missing`. Any other line is a bad
 //!   record saying what header was expected.
 //! - `event.id` is derived from tenant and line (as for NDJSON), so the
@@ -58,9 +60,13 @@
 //! | `%FAC-n-MNEMONIC:` (Cisco IOS)            | [`vendors::ios`] |
 //! | PAN-OS CSV                               | [`vendors::paloalto`] |
 //! | Check Point `[key:"value"; …]`           | [`vendors::checkpoint`] |
+//! | app `filterlog` (pfSense / OPNsense)      | [`vendors::filterlog`] |
+//! | an Apache/nginx common or combined line (`access_log syslog:`) | [`crate::weblog`]'s `weblog` mapping, its time |
+//! | `[prefix] IN=… OUT=… SRC=…` (netfilter)    | [`vendors::netfilter`] |
 //! | app `sshd`                               | [`vendors::sshd`]; with the next row, `event.module` = `system`, `event.dataset` = `system.auth` |
 //! | app `sudo`, `su`, `useradd`, `usermod`, …; `pam_x(service:type):` | [`vendors::linux`] |
 //! | at least three `key=value` pairs         | [`crate::kv`] (FortiGate: [`vendors::fortigate`]) |
+//! | text, with a `junos@…` structured-data element | [`vendors::junos`] (Juniper SRX `RT_FLOW_…`, `RT_IDP_…`) |
 //!
 //! Then `related.ip` and `related.user` are filled from the address and
 //! user fields. Without any time, `@timestamp` is the ingest time, tagged
@@ -136,7 +142,12 @@ pub(crate) fn line(text: &str, ctx: &ParseContext) -> Outcome {
         Found::Header(h) => {
             apply_header(&mut ev, &h);
             let (time, warning) = match inner::map(&mut ev, h.msg, h.appname, ctx.ingest_time) {
-                Ok(mapped) => (mapped.time, None),
+                Ok(mapped) => {
+                    if mapped.kind == inner::Kind::Text {
+                        vendors::junos::map(&mut ev, h.msgid, &h.structured_data);
+                    }
+                    (mapped.time, None)
+                }
                 Err(reason) => {
                     ev.set("error.message", json!(reason));
                     ev.add_tag(INNER_MALFORMED);

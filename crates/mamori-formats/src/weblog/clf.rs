@@ -208,51 +208,69 @@ impl LineParser for Parser {
 impl Parser {
     fn map(&mut self, f: &Fields<'_>, original: &str, ctx: &ParseContext) -> Event {
         let mut ev = netlog::new_event(ctx, &mut self.ids, Some(f.time), original);
-        ev.set("event.kind", json!("event"));
-        ev.set("event.category", json!(["web"]));
-        ev.set("event.type", json!(["access"]));
-        ev.set("event.module", json!("weblog"));
-        ev.set("event.dataset", json!("web.access"));
-        if let Some(vhost) = f.vhost {
-            let (host, port) = netlog::split_host_port(vhost);
-            set_text(&mut ev, "url.domain", host);
-            if let Some(port) = port {
-                ev.set("destination.port", json!(port));
-            }
-        }
-        set_host(&mut ev, "source", f.host);
-        set_text(&mut ev, "user.name", f.user);
-        if f.request != "-" && !f.request.is_empty() {
-            match split_request(f.request) {
-                Some(r) => {
-                    ev.set("http.request.method", json!(r.method));
-                    netlog::set_url(&mut ev, r.target);
-                    if let Some(v) = r.version {
-                        ev.set("http.version", json!(v));
-                    }
-                }
-                None => ev.set("weblog.request", json!(f.request)),
-            }
-        }
-        if let Some(status) = f.status {
-            ev.set("http.response.status_code", json!(status));
-            ev.set("event.outcome", json!(netlog::http_outcome(status)));
-        }
-        if let Some(bytes) = f.bytes {
-            ev.set("http.response.body.bytes", json!(bytes));
-        }
-        if let Some(r) = f.referrer {
-            set_text(&mut ev, "http.request.referrer", r);
-        }
-        if let Some(ua) = f.user_agent {
-            set_text(&mut ev, "user_agent.original", ua);
-        }
-        netlog::set_related_ip(&mut ev);
-        // `user.name` as set above.
-        if !f.user.is_empty() && f.user != "-" {
-            ev.set("related.user", json!([f.user]));
-        }
+        fill(&mut ev, f);
         ev
+    }
+}
+
+/// Map `msg` onto `ev` when it is a common/combined line (a web server
+/// logging to syslog, as nginx's `access_log syslog:` does); its time.
+pub(crate) fn map_message(ev: &mut Event, msg: &str) -> Option<DateTime<Utc>> {
+    // Cheap test first: every such line has `[time] "request`.
+    if !msg.contains("] \"") {
+        return None;
+    }
+    let tokens = tokens_of(msg).ok()?;
+    let f = fields(&tokens).ok().filter(|f| f.status.is_some())?;
+    fill(ev, &f);
+    Some(f.time)
+}
+
+/// The mapping of the module's table.
+fn fill(ev: &mut Event, f: &Fields<'_>) {
+    ev.set("event.kind", json!("event"));
+    ev.set("event.category", json!(["web"]));
+    ev.set("event.type", json!(["access"]));
+    ev.set("event.module", json!("weblog"));
+    ev.set("event.dataset", json!("web.access"));
+    if let Some(vhost) = f.vhost {
+        let (host, port) = netlog::split_host_port(vhost);
+        set_text(ev, "url.domain", host);
+        if let Some(port) = port {
+            ev.set("destination.port", json!(port));
+        }
+    }
+    set_host(ev, "source", f.host);
+    set_text(ev, "user.name", f.user);
+    if f.request != "-" && !f.request.is_empty() {
+        match split_request(f.request) {
+            Some(r) => {
+                ev.set("http.request.method", json!(r.method));
+                netlog::set_url(ev, r.target);
+                if let Some(v) = r.version {
+                    ev.set("http.version", json!(v));
+                }
+            }
+            None => ev.set("weblog.request", json!(f.request)),
+        }
+    }
+    if let Some(status) = f.status {
+        ev.set("http.response.status_code", json!(status));
+        ev.set("event.outcome", json!(netlog::http_outcome(status)));
+    }
+    if let Some(bytes) = f.bytes {
+        ev.set("http.response.body.bytes", json!(bytes));
+    }
+    if let Some(r) = f.referrer {
+        set_text(ev, "http.request.referrer", r);
+    }
+    if let Some(ua) = f.user_agent {
+        set_text(ev, "user_agent.original", ua);
+    }
+    netlog::set_related_ip(ev);
+    // `user.name` as set above.
+    if !f.user.is_empty() && f.user != "-" {
+        ev.set("related.user", json!([f.user]));
     }
 }
 

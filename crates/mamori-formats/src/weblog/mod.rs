@@ -99,7 +99,7 @@
 //! | — | `event.dataset` = `aws.elb`, `event.module` = `aws`, `cloud.provider` = `aws` |
 
 mod alb;
-mod clf;
+pub(crate) mod clf;
 mod w3c;
 
 use std::borrow::Cow;

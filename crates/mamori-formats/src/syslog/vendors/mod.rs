@@ -9,13 +9,19 @@
 //! | [`checkpoint`]  | Check Point `[key:"value"; …]` messages                    |
 //! | [`sshd`]        | app name `sshd`                                            |
 //! | [`linux`]       | app name `sudo`, `su`, `useradd`, … ; `pam_x(service:type):` from any app |
+//! | [`filterlog`]   | app name `filterlog` (pfSense / OPNsense packet filter CSV) |
+//! | [`junos`]       | an RFC 5424 `junos@2636.…` structured-data element (SRX `RT_FLOW_…`) |
+//! | [`netfilter`]   | `IN=… OUT=… SRC=…` (iptables / nftables `LOG`, UFW, firewalld) |
 //! | [`fortigate`]   | key=value pairs with `devname`/`devid` and `logid`         |
 
 pub mod asa;
 pub mod checkpoint;
+pub mod filterlog;
 pub mod fortigate;
 pub mod ios;
+pub mod junos;
 pub mod linux;
+pub mod netfilter;
 pub mod paloalto;
 pub mod sshd;
 
