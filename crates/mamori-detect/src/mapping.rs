@@ -19,7 +19,9 @@
 //! ```
 //!
 //! A field resolves, in order, through the `fields` of the matching
-//! `logsources` entry, the `fields` of the files that apply to the rule (a
+//! `logsources` entry, that entry's `default_prefix` (an entry may have one:
+//! `{ product: linux, service: auditd, …, default_prefix: auditd.log. }`),
+//! the `fields` of the files that apply to the rule (a
 //! later file wins), their `prefixes`, their `default_prefix`, and else stays
 //! as written. A `logsource` resolves to the filter of the most specific
 //! matching entry (every key it names equals the rule's), else to the
@@ -70,6 +72,8 @@ struct LogsourceEntry {
     filter: String,
     #[serde(default)]
     fields: BTreeMap<String, Targets>,
+    #[serde(default)]
+    default_prefix: Option<Targets>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -105,6 +109,9 @@ struct Source {
     category: Option<String>,
     filter: Filter,
     fields: BTreeMap<String, Vec<String>>,
+    /// Prefixes for the names its `fields` do not list (a log source whose
+    /// records keep their own field names, such as auditd's).
+    default_prefix: Vec<String>,
 }
 
 /// A loaded mapping file.
@@ -190,6 +197,7 @@ impl Mappings {
                 category: s.category.clone(),
                 filter: parse(&s.filter)?,
                 fields: s.fields.iter().map(|(k, v)| (k.clone(), v.list())).collect(),
+                default_prefix: s.default_prefix.as_ref().map(Targets::list).unwrap_or_default(),
             });
         }
         let mut services = BTreeMap::new();
@@ -327,8 +335,13 @@ fn fallback_guard(ls: &LogSource) -> Filter {
 impl Resolved<'_> {
     /// The Mamori fields a Sigma field name maps to (one or more).
     pub fn field(&self, name: &str) -> Vec<String> {
-        if let Some(t) = self.source.and_then(|s| s.fields.get(name)) {
-            return t.clone();
+        if let Some(s) = self.source {
+            if let Some(t) = s.fields.get(name) {
+                return t.clone();
+            }
+            if !s.default_prefix.is_empty() {
+                return s.default_prefix.iter().map(|p| format!("{p}{name}")).collect();
+            }
         }
         for f in self.files.iter().rev() {
             if let Some(t) = f.fields.get(name) {

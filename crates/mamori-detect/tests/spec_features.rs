@@ -287,3 +287,42 @@ filter:
         assert!(s.errors[0].error.detail.contains(needle), "{}", s.errors[0].error);
     }
 }
+
+/// Sigma's auditd rules name the records' own fields (`type`, `a0`,
+/// `SYSCALL`); they find them on audit records as mamori-formats reads them,
+/// and only there.
+#[test]
+fn auditd_rules_use_the_records_field_names() {
+    use mamori_formats::{Format, Item, ParseContext, parse};
+    let s = set(r#"
+title: setuid chmod
+id: auditd-chmod
+logsource: { product: linux, service: auditd }
+detection:
+  execve: { type: EXECVE, a0: chmod, a1|startswith: '4' }
+  syscall: { type: SYSCALL, SYSCALL: personality, a0: 40000 }
+  condition: execve or syscall
+"#);
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+    let d = Detector::new(s.rules);
+    let log = "type=EXECVE msg=audit(1733544604.123:456): argc=3 a0=\"chmod\" a1=\"4755\" a2=2F746D702F78\n\
+               type=EXECVE msg=audit(1733544604.123:457): argc=3 a0=\"chmod\" a1=\"644\" a2=\"/tmp/x\"\n\
+               type=SYSCALL msg=audit(1733544605.000:458): syscall=135 success=yes a0=40000 comm=\"setarch\"\u{1d}SYSCALL=personality\n";
+    let ctx = ParseContext::new("t", "audit.log");
+    let events: Vec<Event> = parse(Format::Auditd, Box::new(log.as_bytes()), &ctx)
+        .filter_map(|i| match i {
+            Item::Event(ev) => Some(*ev),
+            _ => None,
+        })
+        .collect();
+    let hits: Vec<usize> = (0..events.len())
+        .filter(|&i| !fired(&d, &events[i]).is_empty())
+        .collect();
+    assert_eq!(hits, [0, 2]);
+    // The same names on an event that is not an audit record do not match.
+    let mut other = Event::new("t", chrono::Utc::now(), "x");
+    other.set("type", "EXECVE".into());
+    other.set("a0", "chmod".into());
+    other.set("a1", "4755".into());
+    assert!(fired(&d, &other).is_empty());
+}

@@ -76,6 +76,7 @@ const CASES: &[(&str, &str, usize)] = &[
     ("cef", "cef_samples.cef", 0),
     ("leef", "leef_samples.leef", 0),
     ("kv", "kv_samples.log", 0),
+    ("auditd", "auditd.log", 0),
     ("zeek", "zeek_conn.log", 8),
     ("zeek", "zeek.json", 0),
     ("suricata", "suricata_eve.json", 0),

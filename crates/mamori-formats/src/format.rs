@@ -43,6 +43,8 @@ pub enum Format {
     Cef,
     /// IBM QRadar LEEF lines (see [`crate::leef`]).
     Leef,
+    /// Linux audit records, `audit.log` (see [`crate::auditd`]).
+    Auditd,
     /// Syslog, RFC 3164 and RFC 5424, with inner formats (see [`crate::syslog`]).
     Syslog,
     /// Generic key=value lines (see [`crate::kv`]).
@@ -126,6 +128,12 @@ const REGISTRY: &[Registration] = &[
     ),
     reg(Format::Cef, "cef", crate::cef::sniff, crate::cef::parse),
     reg(Format::Leef, "leef", crate::leef::sniff, crate::leef::parse),
+    reg(
+        Format::Auditd,
+        "auditd",
+        crate::auditd::sniff,
+        crate::auditd::parse,
+    ),
     reg(
         Format::Syslog,
         "syslog",

@@ -16,6 +16,7 @@
 //! # Ok::<(), mamori_formats::FormatError>(())
 //! ```
 
+pub mod auditd;
 pub mod cef;
 pub mod cloudtrail;
 pub mod csv;

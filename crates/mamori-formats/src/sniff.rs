@@ -22,6 +22,7 @@
 //! | Apache/nginx common or combined line                                | [`Format::WebAccess`] |
 //! | a line starting with `CEF:`                                         | [`Format::Cef`] |
 //! | a line starting with `LEEF:`                                        | [`Format::Leef`] |
+//! | a Linux audit record (`[node=N ]type=T msg=audit(…):`)             | [`Format::Auditd`] |
 //! | syslog: `<PRI>`, or an RFC 3164 time (`Mmm dd hh:mm:ss`) first       | [`Format::Syslog`] |
 //! | CSV header of ≥ 3 identifier-like names, then a record as wide      | [`Format::Csv`] |
 //! | lines of ≥ 3 `key=value` pairs                                      | [`Format::Kv`] |

@@ -25,6 +25,7 @@ const CASES: &[(&str, &str)] = &[
     ("cef", "cef_samples.cef"),
     ("leef", "leef_samples.leef"),
     ("kv", "kv_samples.log"),
+    ("auditd", "auditd.log"),
     ("zeek", "zeek_conn.log"),
     ("zeek", "zeek.json"),
     ("suricata", "suricata_eve.json"),

@@ -10,7 +10,7 @@ use super::vendors::{asa, checkpoint, filterlog, ios, linux, netfilter, paloalto
 use crate::fieldmap::Stamp;
 use crate::ndjson::TIMESTAMP_FIELDS;
 use crate::weblog::clf;
-use crate::{cef, kv, leef, time};
+use crate::{auditd, cef, kv, leef, time};
 
 /// Which inner format a message had.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +29,8 @@ pub(crate) enum Kind {
     PaloAlto,
     /// Check Point `[key:"value"; …]`.
     CheckPoint,
+    /// A Linux audit record.
+    Auditd,
     /// A pfSense / OPNsense `filterlog` line.
     Filterlog,
     /// A web server's access line (common or combined log format).
@@ -104,6 +106,9 @@ pub(crate) fn map(
     }
     if let Some(time) = checkpoint::map(ev, msg, ingest) {
         return done(Kind::CheckPoint, time);
+    }
+    if let Some(time) = auditd::map_message(ev, msg) {
+        return done(Kind::Auditd, Some(time));
     }
     if filterlog::recognises(app) && filterlog::map(ev, msg) {
         return done(Kind::Filterlog, None);

@@ -24,7 +24,7 @@
 //!   followed by anything (the rest is the message).
 //! - A line with no header at all is still read when its text is CEF, LEEF,
 //!   a JSON object, a Cisco ASA or IOS message (`%ASA-…`, `%SEC-6-…`),
-//!   PAN-OS CSV, Check Point pairs, a web access line, a netfilter packet
+//!   PAN-OS CSV, Check Point pairs, an audit record, a web access line, a netfilter packet
 //!   log or key=value
 //!   (at least three pairs); it
 //!   is tagged `mamori.syslog_header_missing`. Any other line is a bad
@@ -60,6 +60,7 @@
 //! | `%FAC-n-MNEMONIC:` (Cisco IOS)            | [`vendors::ios`] |
 //! | PAN-OS CSV                               | [`vendors::paloalto`] |
 //! | Check Point `[key:"value"; …]`           | [`vendors::checkpoint`] |
+//! | a Linux audit record (`type=T msg=audit(…): …`; `audisp-syslog`, kernel `audit:`) | [`crate::auditd`], its time |
 //! | app `filterlog` (pfSense / OPNsense)      | [`vendors::filterlog`] |
 //! | an Apache/nginx common or combined line (`access_log syslog:`) | [`crate::weblog`]'s `weblog` mapping, its time |
 //! | `[prefix] IN=… OUT=… SRC=…` (netfilter)    | [`vendors::netfilter`] |
