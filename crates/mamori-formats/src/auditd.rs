@@ -49,8 +49,10 @@
 //! # Bad records
 //! A line without `type=… msg=audit(…):` (a line with a syslog header is
 //! read as [`crate::syslog`], whose message may be such a record), an
-//! unreadable `audit(…)` stamp, an unterminated quote: each with its line,
-//! column and reason; invalid UTF-8; a line longer than 8 MiB.
+//! unreadable `audit(…)` stamp: each with its line, column and reason;
+//! invalid UTF-8; a line longer than 8 MiB. A record cut inside a quoted
+//! value (a syslog relay's size limit) is kept, the value running to the
+//! end of the line, with the tag `mamori.record_truncated` and a warning.
 
 use std::io::BufRead;
 
@@ -87,10 +89,16 @@ fn line(text: &str, ctx: &ParseContext) -> Outcome {
     }
     let mut ev = Event::new(&ctx.tenant, ctx.ingest_time, text);
     match map_record(&mut ev, text) {
-        Ok(time) => {
+        Ok((time, cut)) => {
             fieldmap::apply_time(&mut ev, Some(time), ctx);
             fieldmap::add_related(&mut ev);
-            Outcome::Event(Box::new(ev))
+            match cut {
+                None => Outcome::Event(Box::new(ev)),
+                Some((at, reason)) => Outcome::Warned(
+                    Box::new(ev),
+                    format!("{reason} at column {}: read to the end of the line", at + 1),
+                ),
+            }
         }
         Err((at, reason)) => Outcome::bad(Some(at), reason),
     }
@@ -102,7 +110,7 @@ pub(crate) fn map_message(ev: &mut Event, msg: &str) -> Option<Stamp> {
     if !msg.contains("audit(") || header(msg).is_err() {
         return None;
     }
-    map_record(ev, msg).ok()
+    map_record(ev, msg).ok().map(|(time, _)| time)
 }
 
 /// Why a line is not a record: (byte index, reason).
@@ -204,8 +212,13 @@ enum Raw<'a> {
     Bare(&'a str),
 }
 
-/// The pairs of `text` (starting at byte `base` of the line, for errors).
-fn pairs(text: &str, base: usize) -> Result<Vec<(&str, Raw<'_>)>, Failure> {
+/// Tag of records cut inside a quoted value (a syslog relay's size limit):
+/// the value runs to the end of the line.
+pub const TRUNCATED: &str = "mamori.record_truncated";
+
+/// The pairs of `text` (starting at byte `base` of the line), and where a
+/// quoted value was left open (it then runs to the end of the text).
+fn pairs(text: &str, base: usize) -> (Vec<(&str, Raw<'_>)>, Option<Failure>) {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -230,7 +243,17 @@ fn pairs(text: &str, base: usize) -> Result<Vec<(&str, Raw<'_>)>, Failure> {
         let value = match b.get(i) {
             Some(&q @ (b'"' | b'\'')) => {
                 let Some(len) = text[i + 1..].find(q as char) else {
-                    return Err((base + i, format!("unterminated quoted value of `{key}`")));
+                    let value = &text[i + 1..];
+                    let value = if q == b'"' {
+                        Raw::Quoted(value)
+                    } else {
+                        Raw::Nested(value)
+                    };
+                    out.push((key, value));
+                    return (
+                        out,
+                        Some((base + i, format!("unterminated quoted value of `{key}`"))),
+                    );
                 };
                 let inner = &text[i + 1..i + 1 + len];
                 i += len + 2;
@@ -250,7 +273,7 @@ fn pairs(text: &str, base: usize) -> Result<Vec<(&str, Raw<'_>)>, Failure> {
         };
         out.push((key, value));
     }
-    Ok(out)
+    (out, None)
 }
 
 /// Fields the kernel writes hex-encoded (unquoted) when they need it.
@@ -290,16 +313,18 @@ fn decoded(record_type: &str, key: &str, v: &str) -> String {
     v.to_string()
 }
 
-/// Map a record onto `ev` (the tables above); its time.
-fn map_record(ev: &mut Event, text: &str) -> Result<Stamp, Failure> {
+/// Map a record onto `ev` (the tables above); its time, and where it was
+/// cut when a quoted value is left open.
+fn map_record(ev: &mut Event, text: &str) -> Result<(Stamp, Option<Failure>), Failure> {
     let h = header(text)?;
     let body = &text[h.rest..];
     let (plain, enriched) = body.split_once(GROUP_SEPARATOR).unwrap_or((body, ""));
     let mut fields: Vec<(String, String)> = Vec::new();
-    for (k, v) in pairs(plain, h.rest)? {
+    let (found, mut cut) = pairs(plain, h.rest);
+    for (k, v) in found {
         match v {
             Raw::Nested(inner) => {
-                let nested = pairs(inner, 0).unwrap_or_default();
+                let (nested, _) = pairs(inner, 0);
                 if nested.is_empty() {
                     fields.push((k.to_string(), inner.to_string()));
                 }
@@ -316,7 +341,9 @@ fn map_record(ev: &mut Event, text: &str) -> Result<Stamp, Failure> {
         }
     }
     let enriched_at = h.rest + plain.len() + 1;
-    let enriched: Vec<(String, String)> = pairs(enriched, enriched_at)?
+    let (enriched, enriched_cut) = pairs(enriched, enriched_at);
+    cut = cut.or(enriched_cut);
+    let enriched: Vec<(String, String)> = enriched
         .into_iter()
         .map(|(k, v)| {
             let s = match v {
@@ -345,10 +372,14 @@ fn map_record(ev: &mut Event, text: &str) -> Result<Stamp, Failure> {
     let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.as_str());
     let rich = |k: &str| enriched.iter().find(|(f, _)| f == k).map(|(_, v)| v.as_str());
     ecs(ev, h.record_type, &get, &rich, &fields);
-    Ok(Stamp {
+    if cut.is_some() {
+        ev.add_tag(TRUNCATED);
+    }
+    let time = Stamp {
         time: h.time,
         assumed_utc: false,
-    })
+    };
+    Ok((time, cut))
 }
 
 /// The ECS fields of the mapping table.
@@ -468,7 +499,8 @@ mod tests {
 
     fn record(text: &str) -> Event {
         let mut ev = Event::new("t", Utc::now(), text);
-        let stamp = map_record(&mut ev, text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        let (stamp, cut) = map_record(&mut ev, text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        assert!(cut.is_none());
         fieldmap::apply_time(&mut ev, Some(stamp), &ParseContext::new("t", "test"));
         ev
     }
@@ -551,8 +583,10 @@ mod tests {
                 .contains("unterminated")
         );
         let mut ev = Event::new("t", Utc::now(), "o");
-        let e = map_record(&mut ev, "type=X msg=audit(1.2:3): a=\"open").unwrap_err();
-        assert_eq!(e, (27, "unterminated quoted value of `a`".to_string()));
+        let (_, cut) = map_record(&mut ev, "type=X msg=audit(1.2:3): a=\"open b=1").unwrap();
+        assert_eq!(cut, Some((27, "unterminated quoted value of `a`".to_string())));
+        assert_eq!(ev.get_str("auditd.log.a"), Some("open b=1"));
+        assert_eq!(ev.get("tags"), Some(&json!([TRUNCATED])));
         assert!(header("audit: type=1400 audit(1733544604.123:456): apparmor=\"DENIED\"").is_ok());
         assert!(sniff(
             b"type=DAEMON_START msg=audit(1733544604.123:1): op=start\n"

@@ -19,13 +19,20 @@ fn sniffed_counted_and_bad_lines_located() {
     let text = fixture("auditd.log");
     assert_eq!(sniff(text.as_bytes()), Some(Format::Auditd));
     let p = split(run(Format::Auditd, &text));
-    assert_eq!((p.events.len(), p.bad.len()), (8, 3));
+    assert_eq!((p.events.len(), p.bad.len(), p.warnings.len()), (9, 2, 1));
     let non_empty = text.lines().filter(|l| !l.trim().is_empty()).count();
     assert_eq!(p.events.len() + p.bad.len(), non_empty);
-    let (unterminated, not_audit, bad_time) = (&p.bad[0], &p.bad[1], &p.bad[2]);
-    assert_eq!(unterminated.location.line, Some(10));
-    assert_eq!(unterminated.reason, "unterminated quoted value of `a1`");
-    assert_eq!(unterminated.location.column, Some(63), "at the opening quote");
+    // A record cut inside a quote is kept, and said so.
+    let cut = &p.events[8];
+    assert_eq!(s(cut, "process.command_line"), Some("cat /etc/shadow"));
+    assert_eq!(cut.get("tags"), Some(&json!(["mamori.record_truncated"])));
+    let warning = &p.warnings[0];
+    assert_eq!(warning.location.line, Some(10));
+    assert_eq!(
+        warning.message,
+        "unterminated quoted value of `a1` at column 63: read to the end of the line"
+    );
+    let (not_audit, bad_time) = (&p.bad[0], &p.bad[1]);
     assert_eq!(not_audit.location.line, Some(11));
     assert!(
         not_audit.reason.starts_with("expected an audit record"),

@@ -41,6 +41,8 @@ const EXPECTED: &[(&str, Format, usize, usize, usize)] = &[
     ("fireeye.log", Format::Syslog, 3, 0, 0),
     ("panda_paps.log", Format::Leef, 8, 0, 0),
     ("iptables.log", Format::Syslog, 43, 0, 0),
+    // Lines 34 and 35 are cut inside `msg='…` (kept, tagged, warned).
+    ("auditd.log", Format::Auditd, 35, 0, 2),
     // Header-less PAN-OS CSV is read too (the `May 00 00:00:00` lines have no
     // valid header time and get the ingest time).
     ("paloalto.log", Format::Syslog, 16, 0, 0),
@@ -72,7 +74,10 @@ fn non_empty_lines(path: &Path) -> usize {
 }
 
 fn is_line_format(f: Format) -> bool {
-    matches!(f, Format::Syslog | Format::Cef | Format::Leef | Format::Kv)
+    matches!(
+        f,
+        Format::Syslog | Format::Cef | Format::Leef | Format::Kv | Format::Auditd
+    )
 }
 
 struct Run {
@@ -277,4 +282,50 @@ fn net2_fields() {
         panda[0].get_str("@timestamp"),
         Some("2019-05-09T22:03:58.692466Z")
     );
+
+    // Every netfilter line (UFW, OpenWrt, SuSEfirewall2, plain LOG) is read
+    // as one, with its addresses; the prefixes with a verb give the action.
+    let ipt = events_of(&dir, "wazuh-ruleset-tests/logs/iptables.log", Format::Syslog);
+    assert!(
+        ipt.iter()
+            .all(|e| e.get_str("event.dataset") == Some("iptables.log")
+                && e.source_ip().is_some()
+                && e.get_str("destination.ip").is_some())
+    );
+    let drops = ipt.iter().filter(|e| e.action() == Some("drop")).count();
+    let blocks = ipt.iter().filter(|e| e.action() == Some("block")).count();
+    // 19 `DROP`, 18 OpenWrt `DROP(src wan)`, 1 `SFW2-INext-DROP-DEFLT`; 2 `[UFW BLOCK]`.
+    assert_eq!((drops, blocks), (38, 2));
+
+    let pf = events_of(&dir, "wazuh-ruleset-tests/logs/pfsense.log", Format::Syslog);
+    assert_eq!(pf[0].action(), Some("pass"));
+    assert_eq!(pf[0].get_str("network.transport"), Some("icmp"));
+    assert_eq!(pf[1].action(), Some("block"));
+    assert_eq!(pf[1].get_str("rule.id"), Some("1000102433"));
+    assert_eq!(pf[1].get("destination.port"), Some(&serde_json::json!(17600)));
+
+    // SRX messages behind a BSD header carry their own header and element.
+    let srx = events_of(&dir, "wazuh-ruleset-tests/logs/junos.log", Format::Syslog);
+    assert!(
+        srx.iter()
+            .all(|e| e.get_str("event.dataset") == Some("juniper.srx"))
+    );
+    let deny = srx.iter().find(|e| e.action() == Some("flow_deny")).unwrap();
+    assert_eq!(deny.get_str("rule.name"), Some("Local-Default-Deny"));
+    assert_eq!(deny.get_str("event.reason"), Some("policy deny"));
+    assert_eq!(deny.get_str("@timestamp"), Some("2017-09-23T13:54:54.803000Z"));
+    assert_eq!(deny.get_str("observer.name"), Some("sis-srx-mic-01"));
+
+    let audit = events_of(&dir, "wazuh-ruleset-tests/logs/auditd.log", Format::Auditd);
+    assert!(
+        audit
+            .iter()
+            .all(|e| e.get_str("auditd.log.record_type").is_some())
+    );
+    let start = audit
+        .iter()
+        .find(|e| e.get_str("auditd.log.record_type") == Some("DAEMON_START"))
+        .unwrap();
+    assert_eq!(start.outcome(), Some("failure"));
+    assert_eq!(start.get_str("@timestamp"), Some("2015-12-23T13:06:04.131000Z"));
 }

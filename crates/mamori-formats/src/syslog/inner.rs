@@ -6,7 +6,7 @@ use mamori_model::Event;
 use mamori_model::event::MAX_DEPTH;
 use serde_json::{Map, Value, json};
 
-use super::vendors::{asa, checkpoint, filterlog, ios, linux, netfilter, paloalto, sshd};
+use super::vendors::{asa, checkpoint, filterlog, ios, junos, linux, netfilter, paloalto, sshd};
 use crate::fieldmap::Stamp;
 use crate::ndjson::TIMESTAMP_FIELDS;
 use crate::weblog::clf;
@@ -31,6 +31,8 @@ pub(crate) enum Kind {
     CheckPoint,
     /// A Linux audit record.
     Auditd,
+    /// A Junos header and `[junos@…]` element inside the message.
+    Junos,
     /// A pfSense / OPNsense `filterlog` line.
     Filterlog,
     /// A web server's access line (common or combined log format).
@@ -106,6 +108,9 @@ pub(crate) fn map(
     }
     if let Some(time) = checkpoint::map(ev, msg, ingest) {
         return done(Kind::CheckPoint, time);
+    }
+    if let Some(time) = junos::map_message(ev, msg) {
+        return done(Kind::Junos, time);
     }
     if let Some(time) = auditd::map_message(ev, msg) {
         return done(Kind::Auditd, Some(time));

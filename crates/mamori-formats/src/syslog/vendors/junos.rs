@@ -2,6 +2,10 @@
 //! (`set system syslog … structured-data`): RFC 5424 lines whose
 //! structured data has a `junos@2636.…` element, such as
 //! `<14>1 2024-… srx1 RT_FLOW - RT_FLOW_SESSION_CREATE [junos@2636.1.1.1.2.129 source-address="10.1.1.5" …] session created …`.
+//! The same header and element written as the message of a BSD syslog
+//! line (`junos-flow: 2017-…Z srx1 RT_FLOW - RT_FLOW_SESSION_DENY [junos@… …]`)
+//! are read too: the inner time is the event's, the inner host
+//! `observer.name`, the text after the element `message`.
 //! Names follow Elastic's `juniper.srx` integration. The element's
 //! parameters stay under `log.syslog.structured_data` as well.
 //!
@@ -37,7 +41,7 @@ use mamori_model::Event;
 use serde_json::{Map, Value, json};
 
 use super::endpoint;
-use crate::fieldmap::{set_nat, set_port, set_str, set_transport, set_u64};
+use crate::fieldmap::{Stamp, set_nat, set_port, set_str, set_transport, set_u64};
 
 /// Map the `junos@…` element of `sd` (the table above); false when there
 /// is none.
@@ -164,6 +168,77 @@ pub(crate) fn map(ev: &mut Event, msgid: Option<&str>, sd: &Map<String, Value>) 
     true
 }
 
+/// Map a message that carries a Junos header and element itself, as SRX
+/// devices write it behind a BSD syslog header
+/// (`junos-flow: 2017-09-23T13:54:54.803Z srx1 RT_FLOW - RT_FLOW_SESSION_DENY [junos@2636.… k="v" …] text`);
+/// the time of the inner header. `None` when the message has no
+/// well-formed `[junos@…]` element.
+pub(crate) fn map_message(ev: &mut Event, msg: &str) -> Option<Option<Stamp>> {
+    let open = msg.find("[junos@")?;
+    let (id, params, after) = element(&msg[open + 1..])?;
+    // The words before the element: [time host app procid] msgid.
+    let words: Vec<&str> = msg[..open].split_whitespace().collect();
+    let msgid = words.last().copied().filter(|w| *w != "-");
+    let mut sd = Map::new();
+    sd.insert(id.to_string(), Value::Object(params));
+    if !map(ev, msgid, &sd) {
+        return None;
+    }
+    let mut time = None;
+    if words.len() >= 4 {
+        time = chrono::DateTime::parse_from_rfc3339(words[0])
+            .ok()
+            .map(|t| Stamp {
+                time: t.with_timezone(&chrono::Utc),
+                assumed_utc: false,
+            });
+        set_str(ev, "observer.name", words[1]);
+    }
+    let text = after.trim();
+    if !text.is_empty() {
+        set_str(ev, "message", text);
+    }
+    Some(time)
+}
+
+/// `junos@… key="value" …]` (the text after `[`): the element id, its
+/// parameters and the text after `]`. Values escape `"`, `\` and `]`
+/// with a backslash (RFC 5424).
+fn element(text: &str) -> Option<(&str, Map<String, Value>, &str)> {
+    let id_end = text.find([' ', ']'])?;
+    let id = &text[..id_end];
+    let mut rest = &text[id_end..];
+    let mut params = Map::new();
+    loop {
+        rest = rest.trim_start();
+        if let Some(after) = rest.strip_prefix(']') {
+            return Some((id, params, after));
+        }
+        let eq = rest.find("=\"")?;
+        let name = &rest[..eq];
+        if name.is_empty() || name.contains([' ', ']']) {
+            return None;
+        }
+        let mut value = String::new();
+        let mut chars = rest[eq + 2..].char_indices();
+        let end = loop {
+            match chars.next()? {
+                (_, '\\') => {
+                    let (_, c) = chars.next()?;
+                    if !matches!(c, '"' | '\\' | ']') {
+                        value.push('\\');
+                    }
+                    value.push(c);
+                }
+                (i, '"') => break eq + 2 + i + 1,
+                (_, c) => value.push(c),
+            }
+        };
+        params.insert(name.to_string(), Value::String(value));
+        rest = &rest[end..];
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
@@ -244,6 +319,20 @@ mod tests {
             ev.get("event.category"),
             Some(&json!(["network", "intrusion_detection"]))
         );
+        let mut ev = Event::new("t", Utc::now(), "o");
+        let msg = r#"2017-09-23T13:54:54.803Z srx1 RT_FLOW - RT_FLOW_SESSION_DENY [junos@2636.1.1.1.2.39 source-address="192.168.1.1" policy-name="a \"b\" \] c" reason="policy deny"] denied"#;
+        let time = map_message(&mut ev, msg).unwrap().unwrap();
+        assert_eq!(time.time.to_rfc3339(), "2017-09-23T13:54:54.803+00:00");
+        assert_eq!(ev.get_str("event.action"), Some("flow_deny"));
+        assert_eq!(ev.get_str("rule.name"), Some(r#"a "b" ] c"#));
+        assert_eq!(ev.get_str("observer.name"), Some("srx1"));
+        assert_eq!(ev.get_str("message"), Some("denied"));
+        for bad in ["[junos@1 a=\"unterminated]", "[junos@1 a=b]", "no element"] {
+            assert!(
+                map_message(&mut Event::new("t", Utc::now(), "o"), bad).is_none(),
+                "{bad}"
+            );
+        }
         let mut other = Map::new();
         other.insert("origin@1".into(), json!({"ip": "1.2.3.4"}));
         assert!(!map(&mut Event::new("t", Utc::now(), "o"), Some("X"), &other));

@@ -1,8 +1,8 @@
 //! Linux netfilter packet logs: what the `LOG` target of iptables / nftables
 //! writes to the kernel log, also as UFW and firewalld write it
 //! (`[UFW BLOCK] IN=eth0 OUT= MAC=… SRC=… DST=… LEN=60 … PROTO=TCP SPT=… DPT=22 … SYN URGP=0`).
-//! Recognised by `IN=` followed by ` OUT=` and ` SRC=` anywhere in the
-//! message; names as Elastic's `iptables` module gives them.
+//! Recognised by `IN=` (not inside a longer word) followed by ` OUT=` and
+//! ` SRC=` anywhere in the message; names as Elastic's `iptables` module gives them.
 //!
 //! | message                          | ECS / Mamori |
 //! |----------------------------------|--------------|
@@ -35,11 +35,14 @@ use crate::fieldmap::{set_ip, set_mac, set_port, set_str, set_transport, set_u64
 /// Where `IN=` starts, when ` OUT=` and ` SRC=` follow it (the shape of
 /// a netfilter log).
 fn start(msg: &str) -> Option<usize> {
-    let at = if msg.starts_with("IN=") {
-        0
-    } else {
-        msg.find(" IN=")? + 1
-    };
+    // The log prefix is written right before `IN=`, often without a space
+    // (OpenWrt's `DROP(src wan)IN=eth0 …`).
+    let at = msg.match_indices("IN=").map(|(i, _)| i).find(|&i| {
+        msg[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_')
+    })?;
     let rest = &msg[at..];
     (rest.contains(" OUT=") && rest.contains(" SRC=")).then_some(at)
 }
