@@ -124,6 +124,19 @@ pub(crate) fn set_u64(ev: &mut Event, path: &str, v: &str) -> bool {
     }
 }
 
+/// Set a number written in hex (`0x10`, or bare hex digits such as an
+/// EtherType `0800`); kept as text when it is not one.
+pub(crate) fn set_hex(ev: &mut Event, path: &str, v: &str) {
+    let v = v.trim();
+    let digits = v.strip_prefix("0x").unwrap_or(v);
+    match u64::from_str_radix(digits, 16) {
+        Ok(n) => ev.set(path, json!(n)),
+        Err(_) => {
+            set_str(ev, path, v);
+        }
+    }
+}
+
 /// Set `<side>.nat.ip` (unless unset, `0.0.0.0` or `::`) and then
 /// `<side>.nat.port`.
 pub(crate) fn set_nat(ev: &mut Event, side: &str, addr: Option<&str>, port: Option<&str>) {

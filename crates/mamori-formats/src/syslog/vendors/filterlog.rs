@@ -27,7 +27,7 @@
 use mamori_model::Event;
 use serde_json::json;
 
-use crate::fieldmap::{ip, set_ip, set_port, set_str, set_transport, set_u64};
+use crate::fieldmap::{ip, set_hex, set_ip, set_port, set_str, set_transport, set_u64};
 
 /// True for the syslog app of these lines.
 pub(crate) fn recognises(app: Option<&str>) -> bool {
@@ -73,7 +73,7 @@ pub(crate) fn map(ev: &mut Event, msg: &str) -> bool {
     }
     ev.set("network.type", json!(if v4 { "ipv4" } else { "ipv6" }));
     let proto_id = if v4 {
-        set_tos(ev, at(9));
+        set_hex(ev, "pfsense.ip.tos", at(9));
         set_str(ev, "pfsense.ip.ecn", at(10));
         set_u64(ev, "pfsense.ip.ttl", at(11));
         set_u64(ev, "pfsense.ip.id", at(12));
@@ -87,7 +87,7 @@ pub(crate) fn map(ev: &mut Event, msg: &str) -> bool {
         }
         at(15)
     } else {
-        set_tos(ev, at(9));
+        set_hex(ev, "pfsense.ip.tos", at(9));
         set_str(ev, "pfsense.ip.flow_label", at(10));
         set_u64(ev, "pfsense.ip.ttl", at(11));
         at(13)
@@ -140,17 +140,6 @@ pub(crate) fn map(ev: &mut Event, msg: &str) -> bool {
     true
 }
 
-/// TOS / traffic class, written in hex (`0x0`).
-fn set_tos(ev: &mut Event, v: &str) {
-    let v = v.trim();
-    match v.strip_prefix("0x").map(|h| u64::from_str_radix(h, 16)) {
-        Some(Ok(n)) => ev.set("pfsense.ip.tos", json!(n)),
-        _ => {
-            set_u64(ev, "pfsense.ip.tos", v);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
@@ -158,9 +147,7 @@ mod tests {
     use super::*;
 
     fn mapped(msg: &str) -> Event {
-        let mut ev = Event::new("t", Utc::now(), msg);
-        assert!(map(&mut ev, msg), "{msg}");
-        ev
+        super::super::mapped(map, msg)
     }
 
     #[test]

@@ -43,3 +43,12 @@ pub(crate) fn endpoint(ev: &mut Event, side: &str, iface: Option<&str>, addr: &s
         set_str(ev, &format!("observer.{dir}.interface.name"), i);
     }
 }
+
+/// The event a vendor's `map` makes of `msg`, asserting that it read it
+/// (for the vendor modules' tests).
+#[cfg(test)]
+pub(crate) fn mapped(map: fn(&mut Event, &str) -> bool, msg: &str) -> Event {
+    let mut ev = Event::new("t", chrono::Utc::now(), msg);
+    assert!(map(&mut ev, msg), "{msg}");
+    ev
+}

@@ -30,7 +30,7 @@
 use mamori_model::Event;
 use serde_json::json;
 
-use crate::fieldmap::{set_ip, set_mac, set_port, set_str, set_transport, set_u64};
+use crate::fieldmap::{set_hex, set_ip, set_mac, set_port, set_str, set_transport, set_u64};
 
 /// Where `IN=` starts, when ` OUT=` and ` SRC=` follow it (the shape of
 /// a netfilter log).
@@ -184,8 +184,8 @@ impl Fields<'_> {
                 "LEN" if !after_proto => {
                     set_u64(ev, "iptables.length", v);
                 }
-                "TOS" => hex(ev, "iptables.tos", v),
-                "PREC" => hex(ev, "iptables.precedence_bits", v),
+                "TOS" => set_hex(ev, "iptables.tos", v),
+                "PREC" => set_hex(ev, "iptables.precedence_bits", v),
                 "TTL" | "HOPLIMIT" => {
                     set_u64(ev, "iptables.ttl", v);
                 }
@@ -204,7 +204,7 @@ impl Fields<'_> {
                 "WINDOW" if tcp => {
                     set_u64(ev, "iptables.tcp.window", v);
                 }
-                "RES" if tcp => hex(ev, "iptables.tcp.reserved_bits", v),
+                "RES" if tcp => set_hex(ev, "iptables.tcp.reserved_bits", v),
                 "URGP" if tcp => {
                     set_u64(ev, "iptables.tcp.urgp", v);
                 }
@@ -249,18 +249,6 @@ impl Fields<'_> {
     }
 }
 
-/// A number written in hex (`0x10`, or bare digits as in `MAC=`'s
-/// EtherType `0800`); kept as text when it is not one.
-fn hex(ev: &mut Event, path: &str, v: &str) {
-    let digits = v.strip_prefix("0x").unwrap_or(v);
-    match u64::from_str_radix(digits, 16) {
-        Ok(n) => ev.set(path, json!(n)),
-        Err(_) => {
-            set_str(ev, path, v);
-        }
-    }
-}
-
 fn address(ev: &mut Event, side: &str, v: &str) {
     if set_ip(ev, &format!("{side}.ip"), v) {
         let family = if v.contains(':') { "ipv6" } else { "ipv4" };
@@ -275,7 +263,7 @@ fn mac(ev: &mut Event, v: &str) {
     if bytes.len() == 14 && bytes.iter().all(|b| b.len() == 2) {
         set_mac(ev, "destination.mac", &bytes[..6].join(":"));
         set_mac(ev, "source.mac", &bytes[6..12].join(":"));
-        hex(ev, "iptables.ether_type", &bytes[12..].concat());
+        set_hex(ev, "iptables.ether_type", &bytes[12..].concat());
     } else {
         set_str(ev, "iptables.mac", v);
     }
@@ -283,14 +271,10 @@ fn mac(ev: &mut Event, v: &str) {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
-
     use super::*;
 
     fn mapped(msg: &str) -> Event {
-        let mut ev = Event::new("t", Utc::now(), msg);
-        assert!(map(&mut ev, msg), "{msg}");
-        ev
+        super::super::mapped(map, msg)
     }
 
     #[test]
