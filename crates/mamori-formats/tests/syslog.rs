@@ -495,3 +495,17 @@ fn juniper_srx_structured_data() {
         Some("session created 10.1.1.5/50123->93.184.216.34/443")
     );
 }
+
+#[test]
+fn snare_windows_events() {
+    let ev = one(
+        "<13>Dec  7 04:10:08 dc1 MSWinEventLog\t1\tSecurity\t123\tSat Dec 07 04:10:08 2024\t4720\tMicrosoft-Windows-Security-Auditing\tCORP\\admin\tN/A\tSuccess Audit\tdc1.corp.example\tUser Account Management\t\tA user account was created.\t42",
+    );
+    assert_eq!(s(&ev, "winlog.channel"), Some("Security"));
+    assert_eq!(s(&ev, "winlog.event_id"), Some("4720"));
+    assert_eq!((ev.user_name(), ev.outcome()), (Some("admin"), Some("success")));
+    assert_eq!(s(&ev, "host.name"), Some("dc1.corp.example"));
+    assert_eq!(s(&ev, "host.hostname"), Some("dc1"));
+    assert_eq!(s(&ev, "message"), Some("A user account was created."));
+    assert_eq!(s(&ev, "@timestamp"), Some("2024-12-07T04:10:08.000000Z"));
+}

@@ -6,7 +6,7 @@ use mamori_model::Event;
 use mamori_model::event::MAX_DEPTH;
 use serde_json::{Map, Value, json};
 
-use super::vendors::{asa, checkpoint, filterlog, ios, junos, linux, netfilter, paloalto, sshd};
+use super::vendors::{asa, checkpoint, filterlog, ios, junos, linux, netfilter, paloalto, snare, sshd};
 use crate::fieldmap::Stamp;
 use crate::ndjson::TIMESTAMP_FIELDS;
 use crate::weblog::clf;
@@ -29,6 +29,8 @@ pub(crate) enum Kind {
     PaloAlto,
     /// Check Point `[key:"value"; …]`.
     CheckPoint,
+    /// A Windows event in Snare's tab-separated form.
+    Snare,
     /// A Linux audit record.
     Auditd,
     /// A Junos header and `[junos@…]` element inside the message.
@@ -108,6 +110,9 @@ pub(crate) fn map(
     }
     if let Some(time) = checkpoint::map(ev, msg, ingest) {
         return done(Kind::CheckPoint, time);
+    }
+    if let Some(time) = snare::map(ev, msg, app) {
+        return done(Kind::Snare, time);
     }
     if let Some(time) = junos::map_message(ev, msg) {
         return done(Kind::Junos, time);

@@ -60,6 +60,7 @@
 //! | `%FAC-n-MNEMONIC:` (Cisco IOS)            | [`vendors::ios`] |
 //! | PAN-OS CSV                               | [`vendors::paloalto`] |
 //! | Check Point `[key:"value"; …]`           | [`vendors::checkpoint`] |
+//! | tag `MSWinEventLog` (Snare: Windows events, tab-separated) | [`vendors::snare`] (the EVTX names: `winlog.channel`, `winlog.event_id`, …) |
 //! | a Junos header and `[junos@…]` element (SRX behind a BSD header) | [`vendors::junos`], the inner time |
 //! | a Linux audit record (`type=T msg=audit(…): …`; `audisp-syslog`, kernel `audit:`) | [`crate::auditd`], its time |
 //! | app `filterlog` (pfSense / OPNsense)      | [`vendors::filterlog`] |

@@ -7,6 +7,7 @@
 //! | [`ios`]         | a message `%FAC-n-MNEMONIC:` (after an optional IOS prefix ending in `:`) |
 //! | [`paloalto`]    | PAN-OS CSV: `…,yyyy/mm/dd hh:mm:ss,serial,TYPE,…`             |
 //! | [`checkpoint`]  | Check Point `[key:"value"; …]` messages                    |
+//! | [`snare`]       | tag `MSWinEventLog` (Windows events from Snare, NXLog)     |
 //! | [`sshd`]        | app name `sshd`                                            |
 //! | [`linux`]       | app name `sudo`, `su`, `useradd`, … ; `pam_x(service:type):` from any app |
 //! | [`filterlog`]   | app name `filterlog` (pfSense / OPNsense packet filter CSV) |
@@ -23,6 +24,7 @@ pub mod junos;
 pub mod linux;
 pub mod netfilter;
 pub mod paloalto;
+pub mod snare;
 pub mod sshd;
 
 use mamori_model::Event;
