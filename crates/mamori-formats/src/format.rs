@@ -43,6 +43,8 @@ pub enum Format {
     Cef,
     /// IBM QRadar LEEF lines (see [`crate::leef`]).
     Leef,
+    /// Squid proxy access logs, native format (see [`crate::squid`]).
+    Squid,
     /// Linux audit records, `audit.log` (see [`crate::auditd`]).
     Auditd,
     /// Syslog, RFC 3164 and RFC 5424, with inner formats (see [`crate::syslog`]).
@@ -128,6 +130,7 @@ const REGISTRY: &[Registration] = &[
     ),
     reg(Format::Cef, "cef", crate::cef::sniff, crate::cef::parse),
     reg(Format::Leef, "leef", crate::leef::sniff, crate::leef::parse),
+    reg(Format::Squid, "squid", crate::squid::sniff, crate::squid::parse),
     reg(
         Format::Auditd,
         "auditd",

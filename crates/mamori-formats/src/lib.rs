@@ -29,6 +29,7 @@ pub mod ndjson;
 pub mod record;
 pub mod securityhub;
 pub mod sniff;
+pub mod squid;
 pub mod suricata;
 pub mod syslog;
 pub mod vpcflow;

@@ -22,6 +22,7 @@
 //! | Apache/nginx common or combined line                                | [`Format::WebAccess`] |
 //! | a line starting with `CEF:`                                         | [`Format::Cef`] |
 //! | a line starting with `LEEF:`                                        | [`Format::Leef`] |
+//! | a Squid native access line (`1140701044.525 1231 10.0.0.1 TCP_DENIED/403 …`) | [`Format::Squid`] |
 //! | a Linux audit record (`[node=N ]type=T msg=audit(…):`)             | [`Format::Auditd`] |
 //! | syslog: `<PRI>`, or an RFC 3164 time (`Mmm dd hh:mm:ss`) first       | [`Format::Syslog`] |
 //! | CSV header of ≥ 3 identifier-like names, then a record as wide      | [`Format::Csv`] |

@@ -43,6 +43,7 @@ const EXPECTED: &[(&str, Format, usize, usize, usize)] = &[
     ("iptables.log", Format::Syslog, 43, 0, 0),
     // Lines 34 and 35 are cut inside `msg='…` (kept, tagged, warned).
     ("auditd.log", Format::Auditd, 35, 0, 2),
+    ("squid_rules.log", Format::Squid, 2, 0, 0),
     // Header-less PAN-OS CSV is read too (the `May 00 00:00:00` lines have no
     // valid header time and get the ingest time).
     ("paloalto.log", Format::Syslog, 16, 0, 0),
@@ -76,7 +77,7 @@ fn non_empty_lines(path: &Path) -> usize {
 fn is_line_format(f: Format) -> bool {
     matches!(
         f,
-        Format::Syslog | Format::Cef | Format::Leef | Format::Kv | Format::Auditd
+        Format::Syslog | Format::Cef | Format::Leef | Format::Kv | Format::Auditd | Format::Squid
     )
 }
 

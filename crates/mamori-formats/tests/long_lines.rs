@@ -26,6 +26,7 @@ const CASES: &[(&str, &str)] = &[
     ("leef", "leef_samples.leef"),
     ("kv", "kv_samples.log"),
     ("auditd", "auditd.log"),
+    ("squid", "squid_access.log"),
     ("zeek", "zeek_conn.log"),
     ("zeek", "zeek.json"),
     ("suricata", "suricata_eve.json"),
