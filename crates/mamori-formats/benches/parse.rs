@@ -78,6 +78,7 @@ const CASES: &[(&str, &str, usize)] = &[
     ("kv", "kv_samples.log", 0),
     ("auditd", "auditd.log", 0),
     ("squid", "squid_access.log", 0),
+    ("weberror", "web_error.log", 0),
     ("zeek", "zeek_conn.log", 8),
     ("zeek", "zeek.json", 0),
     ("suricata", "suricata_eve.json", 0),

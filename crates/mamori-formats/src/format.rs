@@ -37,6 +37,8 @@ pub enum Format {
     Iis,
     /// Apache/nginx common and combined access logs (see [`crate::weblog`]).
     WebAccess,
+    /// Apache and nginx error logs, with ModSecurity alerts (see [`crate::weberror`]).
+    WebError,
     /// CSV with a header line (see [`crate::csv`]).
     Csv,
     /// ArcSight CEF lines (see [`crate::cef`]).
@@ -127,6 +129,12 @@ const REGISTRY: &[Registration] = &[
         "weblog",
         crate::weblog::sniff,
         crate::weblog::parse,
+    ),
+    reg(
+        Format::WebError,
+        "weberror",
+        crate::weberror::sniff,
+        crate::weberror::parse,
     ),
     reg(Format::Cef, "cef", crate::cef::sniff, crate::cef::parse),
     reg(Format::Leef, "leef", crate::leef::sniff, crate::leef::parse),

@@ -33,6 +33,7 @@ pub mod squid;
 pub mod suricata;
 pub mod syslog;
 pub mod vpcflow;
+pub mod weberror;
 pub mod weblog;
 pub mod zeek;
 

@@ -20,6 +20,7 @@
 //! | W3C `#` directives whose `#Fields:` has `x-edge-location`/`x-edge-request-id` | [`Format::CloudFront`] |
 //! | other W3C extended log (`#Software:`, `#Version:`, `#Fields:` …)     | [`Format::Iis`] |
 //! | Apache/nginx common or combined line                                | [`Format::WebAccess`] |
+//! | Apache (`[Wed Oct 11 14:32:52 2000] [error] …`, `[error] …`) or nginx (`2024/05/01 10:00:00 [error] 1#2: …`) error line | [`Format::WebError`] |
 //! | a line starting with `CEF:`                                         | [`Format::Cef`] |
 //! | a line starting with `LEEF:`                                        | [`Format::Leef`] |
 //! | a Squid native access line (`1140701044.525 1231 10.0.0.1 TCP_DENIED/403 …`) | [`Format::Squid`] |

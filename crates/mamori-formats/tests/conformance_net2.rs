@@ -44,6 +44,9 @@ const EXPECTED: &[(&str, Format, usize, usize, usize)] = &[
     // Lines 34 and 35 are cut inside `msg='…` (kept, tagged, warned).
     ("auditd.log", Format::Auditd, 35, 0, 2),
     ("squid_rules.log", Format::Squid, 2, 0, 0),
+    // Apache 2.2 lines, some without their time (read with the ingest time).
+    ("apache.log", Format::WebError, 12, 0, 0),
+    ("modsecurity.log", Format::WebError, 6, 0, 0),
     // Header-less PAN-OS CSV is read too (the `May 00 00:00:00` lines have no
     // valid header time and get the ingest time).
     ("paloalto.log", Format::Syslog, 16, 0, 0),
@@ -77,7 +80,13 @@ fn non_empty_lines(path: &Path) -> usize {
 fn is_line_format(f: Format) -> bool {
     matches!(
         f,
-        Format::Syslog | Format::Cef | Format::Leef | Format::Kv | Format::Auditd | Format::Squid
+        Format::Syslog
+            | Format::Cef
+            | Format::Leef
+            | Format::Kv
+            | Format::Auditd
+            | Format::Squid
+            | Format::WebError
     )
 }
 
@@ -329,4 +338,21 @@ fn net2_fields() {
         .unwrap();
     assert_eq!(start.outcome(), Some("failure"));
     assert_eq!(start.get_str("@timestamp"), Some("2015-12-23T13:06:04.131000Z"));
+
+    // ModSecurity's warnings and denials are alerts with their CRS rule.
+    let waf = events_of(&dir, "wazuh-ruleset-tests/logs/modsecurity.log", Format::WebError);
+    let alerts: Vec<(&str, &str)> = waf
+        .iter()
+        .filter(|e| e.get_str("event.kind") == Some("alert"))
+        .map(|e| (e.action().unwrap(), e.get_str("rule.id").unwrap()))
+        .collect();
+    assert_eq!(
+        alerts,
+        [
+            ("warning", "981205"),
+            ("warning", "950119"),
+            ("access_denied", "960015"),
+            ("access_denied", "970901")
+        ]
+    );
 }

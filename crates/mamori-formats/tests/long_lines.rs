@@ -27,6 +27,7 @@ const CASES: &[(&str, &str)] = &[
     ("kv", "kv_samples.log"),
     ("auditd", "auditd.log"),
     ("squid", "squid_access.log"),
+    ("weberror", "web_error.log"),
     ("zeek", "zeek_conn.log"),
     ("zeek", "zeek.json"),
     ("suricata", "suricata_eve.json"),
