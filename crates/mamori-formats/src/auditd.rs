@@ -369,9 +369,7 @@ fn map_record(ev: &mut Event, text: &str) -> Result<(Stamp, Option<Failure>), Fa
         let key = fieldmap::safe_key(k);
         ev.push(&format!("auditd.log.{key}"), json!(v));
     }
-    let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.as_str());
-    let rich = |k: &str| enriched.iter().find(|(f, _)| f == k).map(|(_, v)| v.as_str());
-    ecs(ev, h.record_type, &get, &rich, &fields);
+    ecs(ev, h.record_type, &fields, &enriched);
     if cut.is_some() {
         ev.add_tag(TRUNCATED);
     }
@@ -383,13 +381,9 @@ fn map_record(ev: &mut Event, text: &str) -> Result<(Stamp, Option<Failure>), Fa
 }
 
 /// The ECS fields of the mapping table.
-fn ecs<'a>(
-    ev: &mut Event,
-    record_type: &str,
-    get: &dyn Fn(&str) -> Option<&'a str>,
-    rich: &dyn Fn(&str) -> Option<&'a str>,
-    fields: &[(String, String)],
-) {
+fn ecs(ev: &mut Event, record_type: &str, fields: &[(String, String)], enriched: &[(String, String)]) {
+    let get = |k: &str| value(fields, k);
+    let rich = |k: &str| value(enriched, k);
     let known = |v: &&str| !matches!(*v, "?" | "(null)" | "(none)" | UNSET_ID);
     let number = |ev: &mut Event, path: &str, v: Option<&str>| {
         if let Some(n) = v.and_then(|v| v.parse::<u64>().ok()) {
@@ -456,12 +450,7 @@ fn ecs<'a>(
             }
         }
         "EXECVE" => {
-            let args: Vec<&str> = (0..)
-                .map_while(|i| {
-                    let key = format!("a{i}");
-                    fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
-                })
-                .collect();
+            let args: Vec<&str> = (0..).map_while(|i| value(fields, &format!("a{i}"))).collect();
             if !args.is_empty() {
                 ev.set("process.args", json!(args));
                 ev.set("process.command_line", json!(args.join(" ")));
@@ -470,6 +459,11 @@ fn ecs<'a>(
         }
         _ => {}
     }
+}
+
+/// The first value of `key` in `pairs`.
+fn value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 /// `event.category` of a record type.

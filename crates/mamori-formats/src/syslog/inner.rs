@@ -114,7 +114,7 @@ pub(crate) fn map(
     if let Some(time) = snare::map(ev, msg, app) {
         return done(Kind::Snare, time);
     }
-    if let Some(time) = junos::map_message(ev, msg) {
+    if let Some(time) = junos::map_message(ev, msg, ingest) {
         return done(Kind::Junos, time);
     }
     if let Some(time) = auditd::map_message(ev, msg) {

@@ -24,11 +24,11 @@
 //!   followed by anything (the rest is the message).
 //! - A line with no header at all is still read when its text is CEF, LEEF,
 //!   a JSON object, a Cisco ASA or IOS message (`%ASA-…`, `%SEC-6-…`),
-//!   PAN-OS CSV, Check Point pairs, an audit record, a web access line, a netfilter packet
-//!   log or key=value
-//!   (at least three pairs); it
-//!   is tagged `mamori.syslog_header_missing`. Any other line is a bad
-//!   record saying what header was expected.
+//!   PAN-OS CSV, Check Point pairs, a Snare event, a Junos header and
+//!   element, an audit record, a web access line, a netfilter packet log or
+//!   key=value (at least three pairs); it is tagged
+//!   `mamori.syslog_header_missing`. Any other line is a bad record saying
+//!   what header was expected.
 //! - `event.id` is derived from tenant and line (as for NDJSON), so the
 //!   same line ingested twice is one event.
 //!

@@ -37,9 +37,11 @@
 //! `event.module` = `juniper`, `event.dataset` = `juniper.srx`,
 //! `event.category` = `network` (with `intrusion_detection` for IDP).
 
+use chrono::{DateTime, Utc};
 use mamori_model::Event;
 use serde_json::{Map, Value, json};
 
+use super::super::header::{self, Found};
 use super::endpoint;
 use crate::fieldmap::{Stamp, set_nat, set_port, set_str, set_transport, set_u64};
 
@@ -173,76 +175,28 @@ pub(crate) fn map(ev: &mut Event, msgid: Option<&str>, sd: &Map<String, Value>) 
 /// (`junos-flow: 2017-09-23T13:54:54.803Z srx1 RT_FLOW - RT_FLOW_SESSION_DENY [junos@2636.… k="v" …] text`);
 /// the time of the inner header. `None` when the message has no
 /// well-formed `[junos@…]` element.
-pub(crate) fn map_message(ev: &mut Event, msg: &str) -> Option<Option<Stamp>> {
-    let open = msg.find("[junos@")?;
-    let (id, params, after) = element(&msg[open + 1..])?;
-    // The words before the element: [time host app procid] msgid.
-    let words: Vec<&str> = msg[..open].split_whitespace().collect();
-    let msgid = words.last().copied().filter(|w| *w != "-");
-    let mut sd = Map::new();
-    sd.insert(id.to_string(), Value::Object(params));
-    if !map(ev, msgid, &sd) {
+pub(crate) fn map_message(ev: &mut Event, msg: &str, ingest: DateTime<Utc>) -> Option<Option<Stamp>> {
+    if !msg.contains("[junos@") {
         return None;
     }
-    let mut time = None;
-    if words.len() >= 4 {
-        time = chrono::DateTime::parse_from_rfc3339(words[0])
-            .ok()
-            .map(|t| Stamp {
-                time: t.with_timezone(&chrono::Utc),
-                assumed_utc: false,
-            });
-        set_str(ev, "observer.name", words[1]);
+    // The message is an RFC 5424 header without `<PRI>1`: read it with the
+    // syslog header reader, structured data and escapes included.
+    let line = format!("1 {}", msg.trim_start());
+    let Found::Header(h) = header::find(&line, ingest) else {
+        return None;
+    };
+    if !map(ev, h.msgid, &h.structured_data) {
+        return None;
     }
-    let text = after.trim();
-    if !text.is_empty() {
-        set_str(ev, "message", text);
+    if let Some(host) = h.hostname {
+        set_str(ev, "observer.name", host);
     }
-    Some(time)
-}
-
-/// `junos@… key="value" …]` (the text after `[`): the element id, its
-/// parameters and the text after `]`. Values escape `"`, `\` and `]`
-/// with a backslash (RFC 5424).
-fn element(text: &str) -> Option<(&str, Map<String, Value>, &str)> {
-    let id_end = text.find([' ', ']'])?;
-    let id = &text[..id_end];
-    let mut rest = &text[id_end..];
-    let mut params = Map::new();
-    loop {
-        rest = rest.trim_start();
-        if let Some(after) = rest.strip_prefix(']') {
-            return Some((id, params, after));
-        }
-        let eq = rest.find("=\"")?;
-        let name = &rest[..eq];
-        if name.is_empty() || name.contains([' ', ']']) {
-            return None;
-        }
-        let mut value = String::new();
-        let mut chars = rest[eq + 2..].char_indices();
-        let end = loop {
-            match chars.next()? {
-                (_, '\\') => {
-                    let (_, c) = chars.next()?;
-                    if !matches!(c, '"' | '\\' | ']') {
-                        value.push('\\');
-                    }
-                    value.push(c);
-                }
-                (i, '"') => break eq + 2 + i + 1,
-                (_, c) => value.push(c),
-            }
-        };
-        params.insert(name.to_string(), Value::String(value));
-        rest = &rest[end..];
-    }
+    set_str(ev, "message", h.msg);
+    Some(h.stamp)
 }
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
-
     use super::*;
 
     fn sd(pairs: &[(&str, &str)]) -> Map<String, Value> {
@@ -321,7 +275,7 @@ mod tests {
         );
         let mut ev = Event::new("t", Utc::now(), "o");
         let msg = r#"2017-09-23T13:54:54.803Z srx1 RT_FLOW - RT_FLOW_SESSION_DENY [junos@2636.1.1.1.2.39 source-address="192.168.1.1" policy-name="a \"b\" \] c" reason="policy deny"] denied"#;
-        let time = map_message(&mut ev, msg).unwrap().unwrap();
+        let time = map_message(&mut ev, msg, Utc::now()).unwrap().unwrap();
         assert_eq!(time.time.to_rfc3339(), "2017-09-23T13:54:54.803+00:00");
         assert_eq!(ev.get_str("event.action"), Some("flow_deny"));
         assert_eq!(ev.get_str("rule.name"), Some(r#"a "b" ] c"#));
@@ -329,7 +283,7 @@ mod tests {
         assert_eq!(ev.get_str("message"), Some("denied"));
         for bad in ["[junos@1 a=\"unterminated]", "[junos@1 a=b]", "no element"] {
             assert!(
-                map_message(&mut Event::new("t", Utc::now(), "o"), bad).is_none(),
+                map_message(&mut Event::new("t", Utc::now(), "o"), bad, Utc::now()).is_none(),
                 "{bad}"
             );
         }
