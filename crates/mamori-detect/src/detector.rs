@@ -17,7 +17,7 @@ use mamori_model::filter::Filter;
 use serde::Serialize;
 
 use crate::plan::{EventCache, Fields, Plan};
-use crate::prefilter::{FieldTrie, haystack, requirements};
+use crate::prefilter::{FieldTrie, haystack_tree, requirements};
 use crate::rule::Rule;
 
 /// A rule that matched an event.
@@ -202,7 +202,7 @@ impl Detector {
         let mut out: Vec<u32> = self.always.clone();
         if let Some(ac) = &self.automaton {
             let mut hay = String::with_capacity(2048);
-            haystack(ev.document(), &self.indexed, &mut hay);
+            haystack_tree(ev.root(), &self.indexed, &mut hay);
             let mut found = Bits::new(self.literals);
             let mut found_ids = Vec::new();
             for m in ac.find_overlapping_iter(hay.as_str()) {

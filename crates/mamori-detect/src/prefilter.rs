@@ -10,6 +10,7 @@
 //! match other spellings). The requirement is always implied by the filter,
 //! so skipping an event that lacks it never loses a match.
 
+use mamori_model::doc::{NodeRef, Obj};
 use mamori_model::fields::{FieldKind, kind_of, lowercase, number_of_str};
 use mamori_model::filter::{Filter, Pattern, WildPart};
 use serde_json::Value;
@@ -314,6 +315,34 @@ pub(crate) fn haystack(doc: &serde_json::Map<String, Value>, fields: &FieldTrie,
     }
 }
 
+/// [`haystack`] over an event's tree.
+pub(crate) fn haystack_tree(obj: &Obj, fields: &FieldTrie, out: &mut String) {
+    for (k, v) in obj.iter() {
+        let Some(node) = fields.step(k) else { continue };
+        match v {
+            NodeRef::Value(v) => walk(v, node, out),
+            NodeRef::Object(inner) => {
+                if node.terminal {
+                    push_tree(inner, out);
+                }
+                if !node.children.is_empty() {
+                    haystack_tree(inner, node, out);
+                }
+            }
+        }
+    }
+}
+
+/// [`push_value`] of every value of an object of the tree.
+fn push_tree(obj: &Obj, out: &mut String) {
+    for (_, v) in obj.iter() {
+        match v {
+            NodeRef::Value(v) => push_value(v, out),
+            NodeRef::Object(inner) => push_tree(inner, out),
+        }
+    }
+}
+
 fn walk(v: &Value, node: &FieldTrie, out: &mut String) {
     if node.terminal {
         push_value(v, out);
@@ -409,6 +438,30 @@ mod tests {
         let mut hay = String::new();
         haystack(doc.as_object().unwrap(), &fields, &mut hay);
         assert_eq!(hay, "security\0c:\\x\\mimikatz.exe\0");
+        // The same document built field by field, read from the event's tree.
+        let ts = chrono::DateTime::from_timestamp(0, 0).unwrap();
+        let mut ev = mamori_model::Event::new("t", ts, "x");
+        ev.set("winlog.channel", serde_json::json!("Security"));
+        ev.set("winlog.other", serde_json::json!("zzz"));
+        ev.set(
+            "process",
+            serde_json::json!({"executable": "C:\\x\\mimikatz.exe"}),
+        );
+        ev.set("b", serde_json::json!([{"c": "yyy"}]));
+        let mut tree_hay = String::new();
+        haystack_tree(ev.root(), &fields, &mut tree_hay);
+        assert_eq!(tree_hay, hay);
+        let mut whole = FieldTrie::default();
+        requirements(
+            &mamori_model::filter::parse("winlog:security").unwrap(),
+            &mut whole,
+        );
+        let mut tree_hay = String::new();
+        haystack_tree(ev.root(), &whole, &mut tree_hay);
+        let mut hay = String::new();
+        haystack(ev.document(), &whole, &mut hay);
+        assert_eq!(tree_hay, hay);
+        assert_eq!(hay, "security\0zzz\0");
     }
 
     #[test]

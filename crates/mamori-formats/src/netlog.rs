@@ -5,6 +5,7 @@
 //! versions, TLS versions, durations, times).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::BufRead;
 use std::net::IpAddr;
 
@@ -66,7 +67,28 @@ pub(crate) fn bad(ctx: &ParseContext, line: &Line, column: Option<u64>, reason: 
 #[derive(Default)]
 pub(crate) struct Ids {
     /// Occurrences so far, by derived id.
-    seen: HashMap<u128, u32>,
+    seen: HashMap<u128, u32, BuildHasherDefault<PreHashed>>,
+}
+
+/// The hasher of [`Ids`]: its keys are already XXH3 hashes, so their bits
+/// are used as they are instead of being hashed again.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.0 ^= (n as u64) ^ ((n >> 64) as u64);
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
 }
 
 /// Distinct records remembered per input before the memory is reset.

@@ -5,9 +5,12 @@
 //! Other fields are addressed by dotted ECS paths such as `source.ip`.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use serde_json::{Map, Value};
+
+use crate::doc::{Node, NodeRef, Obj};
 
 /// Why a document is not a valid event.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -23,20 +26,25 @@ pub enum EventError {
     NotAnObject(String),
 }
 
-/// One normalized record. The document is nested JSON keyed by ECS names.
+/// One normalized record. The document is nested JSON keyed by ECS names,
+/// built in a [tree](crate::doc) that is cheap to build field by field.
 #[derive(Clone)]
 pub struct Event {
     timestamp: DateTime<Utc>,
-    doc: Map<String, Value>,
+    root: Obj,
     /// Whether some key of the document, at any depth, may contain a dot.
     /// When none does, a dotted path names exactly one place, and lookups
     /// walk it segment by segment without trying the other splits.
     dotted: bool,
+    /// The document as a JSON map, built when first asked for (by
+    /// [`Event::document`], or by reading an object with [`Event::get`]) and
+    /// dropped by every change.
+    json: OnceLock<Map<String, Value>>,
 }
 
 impl PartialEq for Event {
     fn eq(&self, other: &Self) -> bool {
-        self.timestamp == other.timestamp && self.doc == other.doc
+        self.timestamp == other.timestamp && self.document() == other.document()
     }
 }
 
@@ -44,7 +52,7 @@ impl fmt::Debug for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Event")
             .field("timestamp", &self.timestamp)
-            .field("doc", &self.doc)
+            .field("doc", self.document())
             .finish()
     }
 }
@@ -69,17 +77,18 @@ impl Event {
         id: impl Into<String>,
     ) -> Self {
         // Most events end with 10–20 top-level fields: sized once.
-        let mut doc = Map::with_capacity(ROOT_FIELDS);
-        doc.insert("@timestamp".into(), Value::String(format_ts(timestamp)));
-        doc.insert("tenant".into(), Value::String(tenant.to_string()));
-        let mut event = Map::with_capacity(NESTED_FIELDS);
-        event.insert("id".into(), Value::String(id.into()));
-        event.insert("original".into(), Value::String(original.into()));
-        doc.insert("event".into(), Value::Object(event));
+        let mut root = Obj::with_capacity(ROOT_FIELDS);
+        root.push_new("@timestamp", Node::Value(Value::String(format_ts(timestamp))));
+        root.push_new("tenant", Node::Value(Value::String(tenant.to_string())));
+        let mut event = Obj::with_capacity(EVENT_FIELDS);
+        event.push_new("id", Node::Value(Value::String(id.into())));
+        event.push_new("original", Node::Value(Value::String(original.into())));
+        root.push_new("event", Node::Obj(event));
         Event {
             timestamp,
-            doc,
+            root,
             dotted: false,
+            json: OnceLock::new(),
         }
     }
 
@@ -119,13 +128,11 @@ impl Event {
         let dotted = doc.iter().any(|(k, v)| k.contains('.') || has_dotted_key(v));
         let ev = Event {
             timestamp,
-            doc,
+            root: Obj::from_map(doc),
             dotted,
+            json: OnceLock::new(),
         };
-        ev.doc
-            .get("tenant")
-            .and_then(Value::as_str)
-            .ok_or(EventError::Missing("tenant"))?;
+        ev.tenant_value().ok_or(EventError::Missing("tenant"))?;
         ev.get_str("event.id").ok_or(EventError::Missing("event.id"))?;
         Ok(ev)
     }
@@ -147,7 +154,7 @@ impl Event {
     /// Set `@timestamp`.
     pub fn set_timestamp(&mut self, ts: DateTime<Utc>) {
         self.timestamp = ts;
-        self.doc.insert("@timestamp".into(), Value::String(format_ts(ts)));
+        self.set("@timestamp", Value::String(format_ts(ts)));
     }
 
     /// `@timestamp` as microseconds since the Unix epoch.
@@ -157,7 +164,14 @@ impl Event {
 
     /// The tenant (customer) this event belongs to.
     pub fn tenant(&self) -> &str {
-        find(&self.doc, "tenant").and_then(Value::as_str).unwrap_or("")
+        self.tenant_value().unwrap_or("")
+    }
+
+    fn tenant_value(&self) -> Option<&str> {
+        match self.root.get("tenant") {
+            Some(NodeRef::Value(v)) => v.as_str(),
+            _ => None,
+        }
     }
 
     /// `event.id`: stable across re-ingestion of the same record.
@@ -195,18 +209,30 @@ impl Event {
         self.get_str("user.name")
     }
 
-    /// The whole document.
+    /// The whole document as a JSON map (built on first use; walking
+    /// [`Event::root`] avoids building it).
     pub fn document(&self) -> &Map<String, Value> {
-        &self.doc
+        self.json.get_or_init(|| self.root.to_map())
+    }
+
+    /// The document's top-level object, to walk without building JSON maps.
+    pub fn root(&self) -> &Obj {
+        &self.root
     }
 
     /// The value at a dotted path. Nested objects are walked first; a key that
     /// itself contains dots (`"a.b": 1`) is found too.
     pub fn get(&self, path: &str) -> Option<&Value> {
-        if self.dotted {
-            lookup(&self.doc, path)
+        let found = if self.dotted {
+            lookup_tree(&self.root, path)
         } else {
-            walk(&self.doc, path)
+            walk_tree(&self.root, path)
+        };
+        match found? {
+            NodeRef::Value(v) => Some(v),
+            // An object of the tree: read from the JSON document.
+            NodeRef::Object(_) if self.dotted => lookup(self.document(), path),
+            NodeRef::Object(_) => walk(self.document(), path),
         }
     }
 
@@ -219,10 +245,15 @@ impl Event {
     /// `{"a":[{"b":1},{"b":[2,3]}]}` gives 1, 2, 3).
     pub fn values<'a>(&'a self, path: &str) -> Vec<&'a Value> {
         let mut out = Vec::new();
+        if !self.dotted && collect_tree(&self.root, path, &mut out) {
+            return out;
+        }
+        // Dotted keys, or the path names an object of the tree.
+        out.clear();
         if self.dotted {
-            collect(&self.doc, path, &mut out);
+            collect(self.document(), path, &mut out);
         } else {
-            collect_walk(&self.doc, path, &mut out);
+            collect_walk(self.document(), path, &mut out);
         }
         out
     }
@@ -239,7 +270,8 @@ impl Event {
         {
             self.dotted = true;
         }
-        set_path(&mut self.doc, path, value, 0);
+        self.json.take();
+        set_tree(&mut self.root, path, value);
     }
 
     /// Add a value to the field at `path`, as repeated keys of a record do:
@@ -251,7 +283,8 @@ impl Event {
         }
         if !self.dotted {
             let dotted = has_dotted_key(&value);
-            if let Some(slot) = walk_mut(&mut self.doc, path) {
+            self.json.take();
+            if let Some(slot) = walk_tree_mut(&mut self.root, path) {
                 match slot {
                     Value::Array(list) => list.push(value),
                     old => {
@@ -280,29 +313,39 @@ impl Event {
 
     /// Add a tag to `tags` (kept unique).
     pub fn add_tag(&mut self, tag: &str) {
-        let tags = self.doc.entry("tags").or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(list) = tags
-            && !list.iter().any(|t| t.as_str() == Some(tag))
-        {
-            list.push(Value::String(tag.to_string()));
+        self.json.take();
+        match self.root.get_mut("tags") {
+            Some(Node::Value(Value::Array(list))) => {
+                if !list.iter().any(|t| t.as_str() == Some(tag)) {
+                    list.push(Value::String(tag.to_string()));
+                }
+            }
+            Some(_) => {}
+            None => self.root.push_new(
+                "tags",
+                Node::Value(Value::Array(vec![Value::String(tag.to_string())])),
+            ),
         }
     }
 
     /// Every leaf as (dotted path, value), arrays flattened, in document order.
     pub fn leaves(&self) -> Vec<(String, &Value)> {
         let mut out = Vec::new();
-        walk_leaves(&self.doc, &mut String::new(), &mut out);
+        tree_leaves(&self.root, &mut String::new(), &mut out);
         out
     }
 
     /// The document as one line of JSON.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&self.doc).expect("a JSON map always serializes")
+        serde_json::to_string(&self.root).expect("a JSON document always serializes")
     }
 
     /// Consume into the document.
     pub fn into_document(self) -> Map<String, Value> {
-        self.doc
+        match self.json.into_inner() {
+            Some(map) => map,
+            None => self.root.into_map(),
+        }
     }
 }
 
@@ -310,6 +353,9 @@ impl Event {
 const ROOT_FIELDS: usize = 16;
 /// Fields a nested object created by [`Event::set`] is sized for.
 const NESTED_FIELDS: usize = 4;
+/// Fields the `event` object is sized for (id, original, kind, category,
+/// type, module, dataset, outcome, …).
+const EVENT_FIELDS: usize = 8;
 /// The deepest an object made by [`Event::set`] goes (see [`set_path`]).
 pub const MAX_DEPTH: usize = 32;
 
@@ -405,6 +451,152 @@ fn set_path(map: &mut Map<String, Value>, path: &str, value: Value, depth: usize
     map.insert(head.to_string(), Value::Object(inner));
 }
 
+/// [`set_path`] on the document's tree: objects of the tree are walked
+/// (and made), a JSON object met on the way is continued in by `set_path`.
+/// A loop rather than a recursion, so that the value is moved once.
+fn set_tree(root: &mut Obj, path: &str, value: Value) {
+    let mut obj = root;
+    let mut rest = path;
+    let mut depth = 0;
+    loop {
+        let split = if depth + 1 < MAX_DEPTH {
+            rest.bytes().position(|b| b == b'.')
+        } else {
+            None
+        };
+        let Some(at) = split else {
+            obj.put(rest, Node::Value(value));
+            return;
+        };
+        let (head, tail) = (&rest[..at], &rest[at + 1..]);
+        let slot = obj.get_or_push(head, || Node::Obj(Obj::with_capacity(NESTED_FIELDS)));
+        match slot {
+            Node::Obj(_) => {}
+            Node::Value(Value::Object(inner)) => return set_path(inner, tail, value, depth + 1),
+            Node::Value(_) => *slot = Node::Obj(Obj::with_capacity(NESTED_FIELDS)),
+        }
+        let Node::Obj(inner) = slot else { return };
+        obj = inner;
+        rest = tail;
+        depth += 1;
+    }
+}
+
+/// [`walk`] on the document's tree.
+fn walk_tree<'a>(obj: &'a Obj, path: &str) -> Option<NodeRef<'a>> {
+    let mut obj = obj;
+    let mut rest = path;
+    loop {
+        let Some(at) = rest.bytes().position(|b| b == b'.') else {
+            return obj.get(rest);
+        };
+        match obj.get(&rest[..at])? {
+            NodeRef::Object(inner) => {
+                obj = inner;
+                rest = &rest[at + 1..];
+            }
+            NodeRef::Value(Value::Object(inner)) => return walk(inner, &rest[at + 1..]).map(NodeRef::Value),
+            NodeRef::Value(_) => return None,
+        }
+    }
+}
+
+/// [`walk_mut`] on the document's tree; an object of the tree found at
+/// `path` is turned into a JSON object, to be changed as a value.
+fn walk_tree_mut<'a>(obj: &'a mut Obj, path: &str) -> Option<&'a mut Value> {
+    let Some(at) = path.bytes().position(|b| b == b'.') else {
+        let node = obj.get_mut(path)?;
+        if let Node::Obj(inner) = node {
+            *node = Node::Value(Value::Object(std::mem::take(inner).into_map()));
+        }
+        return match node {
+            Node::Value(v) => Some(v),
+            Node::Obj(_) => None,
+        };
+    };
+    match obj.get_mut(&path[..at])? {
+        Node::Obj(inner) => walk_tree_mut(inner, &path[at + 1..]),
+        Node::Value(Value::Object(inner)) => walk_mut(inner, &path[at + 1..]),
+        Node::Value(_) => None,
+    }
+}
+
+/// [`collect_walk`] on the document's tree; false when the path names an
+/// object of the tree (whose leaves are then read from the JSON document).
+fn collect_tree<'a>(obj: &'a Obj, path: &str, out: &mut Vec<&'a Value>) -> bool {
+    let (head, rest) = match path.bytes().position(|b| b == b'.') {
+        Some(at) => (&path[..at], Some(&path[at + 1..])),
+        None => (path, None),
+    };
+    match (obj.get(head), rest) {
+        (None, _) => true,
+        (Some(NodeRef::Value(v)), None) => {
+            push_leaves(v, out);
+            true
+        }
+        (Some(NodeRef::Object(_)), None) => false,
+        (Some(NodeRef::Object(inner)), Some(rest)) => collect_tree(inner, rest, out),
+        (Some(NodeRef::Value(v)), Some(rest)) => {
+            collect_walk_in(v, rest, out);
+            true
+        }
+    }
+}
+
+/// [`lookup`] on the document's tree.
+fn lookup_tree<'a>(obj: &'a Obj, path: &str) -> Option<NodeRef<'a>> {
+    if let Some(found) = obj.get(path) {
+        return Some(found);
+    }
+    for (at, inner) in tree_prefixes(obj, path) {
+        let rest = &path[at + 1..];
+        let found = match inner {
+            NodeRef::Object(inner) => lookup_tree(inner, rest),
+            NodeRef::Value(Value::Object(inner)) => lookup(inner, rest).map(NodeRef::Value),
+            NodeRef::Value(_) => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+/// [`prefixes`] of an object of the tree.
+fn tree_prefixes<'a>(obj: &'a Obj, path: &str) -> Vec<(usize, NodeRef<'a>)> {
+    let dots = path.bytes().filter(|&b| b == b'.').count();
+    let mut found: Vec<(usize, NodeRef<'a>)> = if dots <= obj.len() {
+        path.bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'.')
+            .filter_map(|(at, _)| obj.get(&path[..at]).map(|f| (at, f)))
+            .collect()
+    } else {
+        obj.iter()
+            .filter(|(k, _)| path.as_bytes().get(k.len()) == Some(&b'.') && path.starts_with(k))
+            .map(|(k, f)| (k.len(), f))
+            .collect()
+    };
+    found.sort_by_key(|&(at, _)| at);
+    found
+}
+
+/// [`walk_leaves`] on the document's tree.
+fn tree_leaves<'a>(obj: &'a Obj, prefix: &mut String, out: &mut Vec<(String, &'a Value)>) {
+    for (k, f) in obj.iter() {
+        let len = prefix.len();
+        if !prefix.is_empty() {
+            prefix.push('.');
+        }
+        prefix.push_str(k);
+        match f {
+            NodeRef::Object(inner) => tree_leaves(inner, prefix, out),
+            NodeRef::Value(v) => walk_value(v, prefix, out),
+        }
+        prefix.truncate(len);
+    }
+}
+
 /// Objects of at most this many keys are searched by comparing keys in
 /// order rather than by hashing: a document's objects are small, and
 /// comparing a few short keys (mostly their lengths) is cheaper than one
@@ -430,7 +622,7 @@ fn find_mut<'a>(map: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Va
 }
 
 /// True when some key in `v`, at any depth, contains a dot.
-fn has_dotted_key(v: &Value) -> bool {
+pub(crate) fn has_dotted_key(v: &Value) -> bool {
     match v {
         Value::Object(m) => m.iter().any(|(k, v)| k.contains('.') || has_dotted_key(v)),
         Value::Array(items) => items.iter().any(has_dotted_key),
@@ -622,7 +814,7 @@ mod tests {
         let mut e = ev();
         let got: Vec<_> = e.values("a.b").into_iter().cloned().collect();
         assert_eq!(got, vec![json!(1), json!(2), json!(3)]);
-        e.doc.insert("x.y".into(), json!("flat"));
+        e.root.push_new("x.y", Node::Value(json!("flat")));
         e.dotted = true;
         assert_eq!(e.get_str("x.y"), Some("flat"));
     }
@@ -694,16 +886,20 @@ mod tests {
             &deep,
         ];
         let mut fast = ev();
-        let mut reference = ev();
+        let mut reference = ev().into_document();
         for (i, p) in paths.iter().cycle().take(80).enumerate() {
             let v = if i % 7 == 3 { Value::Null } else { json!(i) };
             fast.set(p, v.clone());
-            set_reference(&mut reference.doc, p, v);
-            assert_eq!(
-                serde_json::to_string(&fast.doc).unwrap(),
-                serde_json::to_string(&reference.doc).unwrap(),
-                "after setting {p}"
-            );
+            set_reference(&mut reference, p, v);
+            let expected = serde_json::to_string(&reference).unwrap();
+            assert_eq!(fast.to_json(), expected, "after setting {p}");
+            assert_eq!(serde_json::to_string(fast.document()).unwrap(), expected);
+            for q in &paths {
+                assert_eq!(fast.get(q), walk(&reference, q), "get {q} after setting {p}");
+                let mut slow = Vec::new();
+                collect_walk(&reference, q, &mut slow);
+                assert_eq!(fast.values(q), slow, "values {q} after setting {p}");
+            }
         }
     }
 
@@ -725,6 +921,7 @@ mod tests {
         assert!(!plain.dotted);
 
         let e = ev();
+        let doc = e.document();
         for path in [
             "source.ip",
             "a.b",
@@ -738,11 +935,14 @@ mod tests {
             "@timestamp",
             "nope.x",
         ] {
-            assert_eq!(walk(&e.doc, path), lookup(&e.doc, path), "{path}");
+            assert_eq!(walk(doc, path), lookup(doc, path), "{path}");
+            assert_eq!(e.get(path), lookup(doc, path), "{path}");
+            assert_eq!(lookup_tree(e.root(), path).is_some(), lookup(doc, path).is_some());
             let (mut fast, mut slow) = (Vec::new(), Vec::new());
-            collect_walk(&e.doc, path, &mut fast);
-            collect(&e.doc, path, &mut slow);
+            collect_walk(doc, path, &mut fast);
+            collect(doc, path, &mut slow);
             assert_eq!(fast, slow, "{path}");
+            assert_eq!(e.values(path), slow, "{path}");
         }
     }
 

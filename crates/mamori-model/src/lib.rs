@@ -2,6 +2,7 @@
 //! [filter language](filter) every feature uses to select events, and
 //! [time ranges](time). This crate does no I/O and has no async.
 
+pub mod doc;
 pub mod event;
 pub mod fields;
 pub mod filter;

@@ -23,6 +23,7 @@
 use std::net::IpAddr;
 
 use mamori_model::Event;
+use mamori_model::doc::{NodeRef, Obj};
 use mamori_model::fields::{FieldKind, kind_of, lowercase, number_of_str};
 use serde_json::Value;
 use tantivy::TantivyDocument;
@@ -89,7 +90,7 @@ pub fn to_document(f: &Fields, ev: &Event) -> TantivyDocument {
     doc.add_i64(f.ts, ev.timestamp_micros());
     let mut path = String::with_capacity(128);
     let mut buf = String::with_capacity(256);
-    walk_object(f, &mut doc, ev.document(), &mut path, &mut buf);
+    walk_tree(f, &mut doc, ev.root(), &mut path, &mut buf);
     doc.add_bytes(f.doc, &body_without_original(ev));
     doc.add_bytes(f.orig, ev.original().as_bytes());
     doc
@@ -97,32 +98,41 @@ pub fn to_document(f: &Fields, ev: &Event) -> TantivyDocument {
 
 /// The event as JSON without `event.original` (serialized in place, no copy).
 fn body_without_original(ev: &Event) -> Vec<u8> {
-    serde_json::to_vec(&WithoutOriginal(ev.document())).expect("a JSON map always serializes")
+    serde_json::to_vec(&WithoutOriginal(ev.root())).expect("a JSON document always serializes")
 }
 
 /// Serializes a document skipping `event.original`.
-struct WithoutOriginal<'a>(&'a serde_json::Map<String, Value>);
+struct WithoutOriginal<'a>(&'a Obj);
 
 impl serde::Serialize for WithoutOriginal<'_> {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = ser.serialize_map(Some(self.0.len()))?;
-        for (k, v) in self.0 {
-            match v {
-                Value::Object(inner) if k == "event" => {
-                    let rest: Vec<(&String, &Value)> =
-                        inner.iter().filter(|(k, _)| *k != "original").collect();
-                    map.serialize_entry(k, &EntryList(&rest))?;
-                }
-                _ => map.serialize_entry(k, v)?,
+        for (k, v) in self.0.iter() {
+            if k != "event" {
+                map.serialize_entry(k, &v)?;
+                continue;
             }
+            let rest: Vec<(&str, NodeRef<'_>)> = match v {
+                NodeRef::Object(inner) => inner.iter().filter(|(k, _)| *k != "original").collect(),
+                NodeRef::Value(Value::Object(inner)) => inner
+                    .iter()
+                    .filter(|(k, _)| *k != "original")
+                    .map(|(k, v)| (k.as_str(), NodeRef::Value(v)))
+                    .collect(),
+                NodeRef::Value(_) => {
+                    map.serialize_entry(k, &v)?;
+                    continue;
+                }
+            };
+            map.serialize_entry(k, &EntryList(&rest))?;
         }
         map.end()
     }
 }
 
 /// A list of entries serialized as a JSON object.
-struct EntryList<'a>(&'a [(&'a String, &'a Value)]);
+struct EntryList<'a>(&'a [(&'a str, NodeRef<'a>)]);
 
 impl serde::Serialize for EntryList<'_> {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
@@ -149,6 +159,27 @@ pub fn from_stored(body: &[u8], original: &[u8]) -> Result<Event, String> {
         _ => return Err("stored `event` is not an object".into()),
     }
     Event::from_document(map).map_err(|e| e.to_string())
+}
+
+/// [`walk_object`] over the event's tree.
+fn walk_tree(f: &Fields, doc: &mut TantivyDocument, obj: &Obj, path: &mut String, buf: &mut String) {
+    for (k, v) in obj.iter() {
+        let len = path.len();
+        if len > 0 {
+            path.push('.');
+        }
+        path.push_str(k);
+        if path != "event.original" {
+            match v {
+                NodeRef::Object(inner) => {
+                    doc.add_text(f.fields, path.as_str());
+                    walk_tree(f, doc, inner, path, buf);
+                }
+                NodeRef::Value(v) => walk_value(f, doc, v, path, buf),
+            }
+        }
+        path.truncate(len);
+    }
 }
 
 fn walk_object(
