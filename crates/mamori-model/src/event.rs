@@ -1039,6 +1039,99 @@ mod tests {
 
     /// `push` is `get`, then `set` of the value with the new one added, in
     /// place and without copying the array.
+    /// A path of the operations below: short segments that collide, empty
+    /// segments, and keys with dots once objects set as values carry them.
+    const PATHS: [&str; 12] = [
+        "a",
+        "b",
+        "a.b",
+        "a.b.c",
+        "b.a",
+        "a.c",
+        "a.",
+        ".",
+        "x.y.z",
+        "x",
+        "event.kind",
+        "tags",
+    ];
+
+    fn op_value(kind: u8, i: usize) -> Value {
+        match kind % 5 {
+            0 => json!(i),
+            1 => json!(format!("s{i}")),
+            2 => json!([i, {"c": i}]),
+            3 => json!({"b": i, "k.j": {"c": i}}),
+            _ => Value::Null,
+        }
+    }
+
+    proptest::proptest! {
+        /// Any sequence of `set`, `push` and `add_tag` leaves the tree equal to
+        /// the same changes made to a plain JSON map, and every path reads
+        /// the same from both (`lookup`/`collect` over the map are the
+        /// reference: they try every split of the path).
+        #[test]
+        fn the_tree_agrees_with_a_json_map(ops in proptest::collection::vec((0u8..3, 0usize..12, 0u8..5), 1..40)) {
+            let mut e = ev();
+            let mut reference = ev().into_document();
+            for (i, (op, path, kind)) in ops.into_iter().enumerate() {
+                let path = PATHS[path];
+                let v = op_value(kind, i);
+                match op {
+                    0 => {
+                        e.set(path, v.clone());
+                        set_reference(&mut reference, path, v);
+                    }
+                    1 => {
+                        e.push(path, v.clone());
+                        if !v.is_null() {
+                            let new = match lookup(&reference, path) {
+                                None => v,
+                                Some(Value::Array(list)) => {
+                                    let mut list = list.clone();
+                                    list.push(v);
+                                    Value::Array(list)
+                                }
+                                Some(old) => Value::Array(vec![old.clone(), v]),
+                            };
+                            set_reference(&mut reference, path, new);
+                        }
+                    }
+                    _ => {
+                        e.add_tag(path);
+                        let tags = reference.entry("tags").or_insert_with(|| json!([]));
+                        if let Value::Array(list) = tags
+                            && !list.iter().any(|t| t.as_str() == Some(path))
+                        {
+                            list.push(json!(path));
+                        }
+                    }
+                }
+                let expected = serde_json::to_string(&reference).unwrap();
+                proptest::prop_assert_eq!(e.to_json(), expected.clone());
+                proptest::prop_assert_eq!(serde_json::to_string(e.document()).unwrap(), expected);
+                for q in PATHS.iter().chain(["a.b.k.j.c", "a.k.j", "a.b.c.d", "tags"].iter()) {
+                    proptest::prop_assert_eq!(e.get(q), lookup(&reference, q), "get {}", q);
+                    let mut want = Vec::new();
+                    collect(&reference, q, &mut want);
+                    let mut got = e.values(q);
+                    // `collect` may reach a leaf by two splits; compare as sets.
+                    got.sort_by_key(|v| v.to_string());
+                    got.dedup();
+                    want.sort_by_key(|v| v.to_string());
+                    want.dedup();
+                    proptest::prop_assert_eq!(got, want, "values {}", q);
+                }
+                let leaves: Vec<_> = e.leaves().into_iter().map(|(p, v)| (p, v.clone())).collect();
+                let mut want = Vec::new();
+                walk_leaves(&reference, &mut String::new(), &mut want);
+                let want: Vec<_> = want.into_iter().map(|(p, v)| (p, v.clone())).collect();
+                proptest::prop_assert_eq!(leaves, want);
+            }
+        }
+    }
+
     #[test]
     fn push_makes_arrays_of_repeated_values() {
         let reference = |e: &mut Event, path: &str, v: Value| {
