@@ -564,17 +564,34 @@ fn lookup_tree<'a>(obj: &'a Obj, path: &str) -> Option<NodeRef<'a>> {
 
 /// [`prefixes`] of an object of the tree.
 fn tree_prefixes<'a>(obj: &'a Obj, path: &str) -> Vec<(usize, NodeRef<'a>)> {
+    split_points(path, obj.len(), |key| obj.get(key), || obj.iter())
+}
+
+/// The keys of an object of `len` keys that are `path` up to one of its
+/// dots, shortest first, as (the dot's index, content): looked up with
+/// `get` split by split when the path has fewer dots than the object has
+/// keys, else found by going over the `keys`, so that a path of a million
+/// dots costs one pass, not a million lookups.
+fn split_points<T, K: AsRef<str>, I: Iterator<Item = (K, T)>>(
+    path: &str,
+    len: usize,
+    get: impl Fn(&str) -> Option<T>,
+    keys: impl FnOnce() -> I,
+) -> Vec<(usize, T)> {
     let dots = path.bytes().filter(|&b| b == b'.').count();
-    let mut found: Vec<(usize, NodeRef<'a>)> = if dots <= obj.len() {
+    let mut found: Vec<(usize, T)> = if dots <= len {
         path.bytes()
             .enumerate()
             .filter(|&(_, b)| b == b'.')
-            .filter_map(|(at, _)| obj.get(&path[..at]).map(|f| (at, f)))
+            .filter_map(|(at, _)| get(&path[..at]).map(|v| (at, v)))
             .collect()
     } else {
-        obj.iter()
-            .filter(|(k, _)| path.as_bytes().get(k.len()) == Some(&b'.') && path.starts_with(k))
-            .map(|(k, f)| (k.len(), f))
+        keys()
+            .filter(|(k, _)| {
+                let k = k.as_ref();
+                path.as_bytes().get(k.len()) == Some(&b'.') && path.starts_with(k)
+            })
+            .map(|(k, v)| (k.as_ref().len(), v))
             .collect()
     };
     found.sort_by_key(|&(at, _)| at);
@@ -706,29 +723,12 @@ fn lookup<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
     None
 }
 
-/// The keys of `map` that are `path` up to one of its dots, shortest first,
-/// as (the dot's index, value). Looked up split by split when the path has
-/// fewer dots than the map has keys, else found by going over the keys, so
-/// that a path of a million dots costs one pass, not a million lookups.
+/// [`split_points`] of a JSON map.
 fn prefixes<'a, 'p>(
     map: &'a Map<String, Value>,
     path: &'p str,
 ) -> impl Iterator<Item = (usize, &'a Value)> + use<'a, 'p> {
-    let dots = path.bytes().filter(|&b| b == b'.').count();
-    let mut found: Vec<(usize, &'a Value)> = if dots <= map.len() {
-        path.bytes()
-            .enumerate()
-            .filter(|&(_, b)| b == b'.')
-            .filter_map(|(at, _)| map.get(&path[..at]).map(|v| (at, v)))
-            .collect()
-    } else {
-        map.iter()
-            .filter(|(k, _)| path.as_bytes().get(k.len()) == Some(&b'.') && path.starts_with(k.as_str()))
-            .map(|(k, v)| (k.len(), v))
-            .collect()
-    };
-    found.sort_by_key(|&(at, _)| at);
-    found.into_iter()
+    split_points(path, map.len(), |key| map.get(key), || map.iter()).into_iter()
 }
 
 fn collect<'a>(map: &'a Map<String, Value>, path: &str, out: &mut Vec<&'a Value>) {
